@@ -3,7 +3,9 @@
 #   OUTDIR/vmlinuz        the Debian i386 "686" kernel (a bzImage)
 #   OUTDIR/initrd.cpio.gz a busybox initramfs whose /init starts a shell on ttyS0
 #
-# Usage: guests/build-linux-guest.sh OUTDIR
+# Usage: guests/build-linux-guest.sh [OUTDIR]
+#   OUTDIR defaults to $TANDEM_GUEST_CACHE/out (guests/cache/out), which is where the tests that use
+#   a real kernel look for it.
 #
 # Needs root (dpkg --add-architecture, apt-get update, mknod) and access to the Debian package
 # archive. Downloads are cached in $TANDEM_GUEST_CACHE (default: guests/cache/, git-ignored), so a
@@ -15,13 +17,13 @@
 # (java -cp JAR dev.tandem.core.boot.Initramfs DIR OUT --dev ...); $JAVA (default: java) runs it.
 set -euo pipefail
 
-if [ $# -ne 1 ]; then
-    echo "usage: $0 OUTDIR" >&2
+if [ $# -gt 1 ]; then
+    echo "usage: $0 [OUTDIR]" >&2
     exit 2
 fi
-OUTDIR=$1
 HERE=$(cd "$(dirname "$0")" && pwd)
 CACHE=${TANDEM_GUEST_CACHE:-$HERE/cache}
+OUTDIR=${1:-$CACHE/out}
 DEBS=$CACHE/debs
 mkdir -p "$DEBS" "$OUTDIR"
 OUTDIR=$(cd "$OUTDIR" && pwd)
