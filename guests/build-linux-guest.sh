@@ -158,7 +158,7 @@ find "$ROOT" -exec touch -h -d @0 {} +
 # ---------------------------------------------------------------- archive
 
 out_cpio=$OUTDIR/initrd.cpio.gz
-tmp_out=$OUTDIR/.initrd.cpio.gz.tmp
+tmp_out=$OUTDIR/.tmp-initrd.cpio.gz
 if [ -n "${TANDEM_INITRAMFS_JAR:-}" ]; then
     log "building the initramfs with Tandem's Initramfs builder"
     rm -f "$ROOT/dev/console" "$ROOT/dev/null" "$ROOT/dev/ttyS0"

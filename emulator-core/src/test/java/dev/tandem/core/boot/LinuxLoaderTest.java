@@ -274,10 +274,10 @@ class LinuxLoaderTest {
         assertEquals(1, bb.data()[4], "ELFCLASS32: an i386 busybox");
         Initramfs.Entry sh = entries.stream().filter(e -> e.path().equals("bin/sh")).findFirst().orElseThrow();
         assertEquals(Initramfs.S_IFLNK, sh.type());
-        entries.stream().filter(e -> e.path().equals("dev/console")).findFirst().ifPresent(c -> {
-            assertEquals(Initramfs.S_IFCHR, c.type());
-            assertEquals(5, c.rdevMajor());
-            assertEquals(1, c.rdevMinor());
-        });
+        Initramfs.Entry console = entries.stream().filter(e -> e.path().equals("dev/console")).findFirst()
+                .orElseThrow(() -> new AssertionError("no dev/console in the guest initramfs"));
+        assertEquals(Initramfs.S_IFCHR, console.type());
+        assertEquals(5, console.rdevMajor());
+        assertEquals(1, console.rdevMinor());
     }
 }
