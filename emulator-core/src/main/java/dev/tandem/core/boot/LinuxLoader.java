@@ -141,6 +141,9 @@ public final class LinuxLoader {
             initrdSize = initrd.length;
         }
 
+        requireRam(mem, map, KERNEL_ADDR, kernelEnd, "kernel region");
+        if (initrdSize > 0) requireRam(mem, map, initrdAddr, initrdAddr + (long) initrdSize, "initrd");
+
         // ---- write everything
         byte[] image = kernel.image();
         mem.load(KERNEL_ADDR, image, kernel.protectedModeOffset(), pmSize);
@@ -220,9 +223,16 @@ public final class LinuxLoader {
         return best;
     }
 
+    /** Checks that {@code [start, end)} is RAM both in the e820 map and in {@code mem} (no ROM or MMIO page). */
     private static void requireRam(PhysicalMemory mem, E820 map, long start, long end, String what) {
         if (end > Integer.toUnsignedLong(mem.ramSize()) || !map.isRam(start, end)) {
             throw new IllegalArgumentException(String.format("%s at 0x%x..0x%x is not in RAM", what, start, end));
+        }
+        for (long a = start & -(long) PAGE; a < end; a += PAGE) {
+            if (mem.pageKind((int) a) != PhysicalMemory.KIND_RAM) {
+                throw new IllegalArgumentException(String.format(
+                        "%s at 0x%x..0x%x overlaps a ROM or MMIO page at 0x%x", what, start, end, a));
+            }
         }
     }
 

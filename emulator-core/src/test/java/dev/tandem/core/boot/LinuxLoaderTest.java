@@ -235,6 +235,11 @@ class LinuxLoaderTest {
         e = assertThrows(IllegalArgumentException.class, () -> LinuxLoader.prepareMemory(new PhysicalMemory(64 * MB),
                 BzImage.parse(kernel), null, "", noLow, LinuxLoader.Screen.NONE));
         assertTrue(e.getMessage().contains("zero page"), e.getMessage());
+        // a ROM mapped where the kernel goes
+        PhysicalMemory withRom = new PhysicalMemory(32 * MB);
+        withRom.mapRom(0x101000, new byte[4096]);
+        e = assertThrows(IllegalArgumentException.class, () -> prepare(withRom, kernel, null, ""));
+        assertTrue(e.getMessage().contains("ROM or MMIO") && e.getMessage().contains("kernel"), e.getMessage());
     }
 
     /** The Debian kernel and initramfs built by guests/build-linux-guest.sh. */
