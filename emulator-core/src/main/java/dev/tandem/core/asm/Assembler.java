@@ -882,6 +882,9 @@ public final class Assembler {
 
     long here() { return origin + buf.n; }
 
+    /** Address of the statement being assembled: the value of {@code $}. */
+    private long stmtStart;
+
     /** Records an error that depends on values, reported only if it persists in the final pass. */
     void softError(String msg) {
         softErrors.add(err(lineNo, msg));
@@ -907,6 +910,7 @@ public final class Assembler {
     }
 
     private void exec(Stmt s) {
+        stmtStart = here();
         switch (s.kind) {
             case S_LABEL -> define(s.name, here(), 1);
             case S_EQU -> {
@@ -991,7 +995,7 @@ public final class Assembler {
     Val eval(Ex e) {
         return switch (e) {
             case Num n -> new Val(n.v(), 0, false);
-            case Here h -> new Val(here(), 1, false);
+            case Here h -> new Val(stmtStart, 1, false);
             case SecStart h -> new Val(origin, 1, false);
             case SymRef r -> {
                 Sym s = syms.get(r.name());

@@ -824,7 +824,7 @@ final class Encoder {
         if (t.kind != K_IMM) throw err("invalid jump target");
         Val v = val(t);
         int nearSize = (t.size == 16 || t.size == 32) ? t.size : bits;
-        boolean canShort = !call && !t.isNear && (v.unknown() || v.rel() != 0) && !(t.strict && t.size != 8);
+        boolean canShort = !call && !t.isNear && t.size == 0 && (v.unknown() || v.rel() != 0) && !(t.strict && t.size != 8);
         if (t.isShort || (canShort && !s.longJump)) {
             long start = a.buf.n;
             pfx(0, null);
