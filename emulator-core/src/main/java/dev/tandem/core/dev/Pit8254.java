@@ -280,7 +280,7 @@ public final class Pit8254 implements IoDevice {
                 if (!level) {
                     pausedElapsed[ch] = Math.max(0, elapsed(ch, t));
                 } else if (pausedElapsed[ch] >= 0) {
-                    loadTick[ch] = t + 1 - pausedElapsed[ch];
+                    loadTick[ch] = t - pausedElapsed[ch]; // resumes with the next clock
                     pausedElapsed[ch] = -1;
                 }
             }
