@@ -237,6 +237,34 @@ class Pic8259PairTest {
     }
 
     @Test
+    void specialFullyNestedModeLetsHigherSlaveRequestsThrough() {
+        pic.pulseIrq(10);
+        assertEquals(0x3A, pic.acknowledge());
+        pic.pulseIrq(9); // outranks IRQ10 on the slave
+        assertFalse(pic.hasInterrupt(), "fully nested mode: master IR2 in service blocks all of the slave");
+        bus.out(0xA0, 1, 0x20);
+        bus.out(0x20, 1, 0x20);
+        assertEquals(0x39, pic.acknowledge());
+        bus.out(0xA0, 1, 0x20);
+        bus.out(0x20, 1, 0x20);
+        assertFalse(pic.hasInterrupt());
+
+        bus.out(0x20, 1, 0x11); // re-initialize the master with ICW4.SFNM
+        bus.out(0x21, 1, 0x30);
+        bus.out(0x21, 1, 0x04);
+        bus.out(0x21, 1, 0x11);
+        pic.pulseIrq(10);
+        assertEquals(0x3A, pic.acknowledge());
+        pic.pulseIrq(9);
+        assertTrue(pic.hasInterrupt(), "SFNM: the master ignores its in-service cascade input");
+        assertEquals(0x39, pic.acknowledge());
+        assertEquals(0x06, readIsr(0xA0), "IRQ9 nested on IRQ10 in the slave");
+        assertEquals(0x04, readIsr(0x20));
+        pic.pulseIrq(11); // lower than both in-service slave levels: the slave holds it back
+        assertFalse(pic.hasInterrupt());
+    }
+
+    @Test
     void pollCommand() {
         pic.pulseIrq(6);
         bus.out(0x20, 1, 0x0C); // OCW3 poll

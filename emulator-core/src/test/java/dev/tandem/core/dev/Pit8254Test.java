@@ -200,6 +200,26 @@ class Pit8254Test {
     }
 
     @Test
+    void mode5HardwareStrobeAndMsbOnlyAccess() {
+        bus.out(0x61, 1, 0x00);
+        bus.out(0x43, 1, 0xAA); // channel 2, MSB only, mode 5
+        bus.out(0x42, 1, 0x01); // count 0x0100
+        clock.advanceTo(at(1000));
+        assertTrue(pit.output(2), "waits for a GATE rising edge");
+        bus.out(0x61, 1, 0x01); // trigger at tick 1000; counting starts on clock 1001
+        clock.advanceTo(at(1001 + 0x80));
+        assertEquals(0x00, bus.in(0x42, 1), "MSB-only read of 0x0080");
+        clock.advanceTo(at(1001 + 0x100));
+        assertFalse(pit.output(2), "one clock low strobe at terminal count");
+        clock.advanceTo(at(1001 + 0x101));
+        assertTrue(pit.output(2));
+        bus.out(0x61, 1, 0x00);
+        bus.out(0x61, 1, 0x01); // retrigger
+        clock.advanceTo(at(Pit8254.ticksAt(clock.now) + 1 + 0x100));
+        assertFalse(pit.output(2), "retriggered strobe");
+    }
+
+    @Test
     void bcdCounting() {
         bus.out(0x43, 1, 0x31); // channel 0, LSB/MSB, mode 0, BCD
         bus.out(0x40, 1, 0x00);
