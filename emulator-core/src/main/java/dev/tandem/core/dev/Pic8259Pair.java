@@ -152,17 +152,17 @@ public final class Pic8259Pair implements IoDevice, IrqSink, InterruptController
     /** The IR chip {@code c} would deliver now, or -1 if its INT output is inactive. */
     private int pending(int c) {
         int req = irr[c] & ~imr[c];
+        if (specialMask[c]) {
+            // special mask mode: every unmasked level that is not itself in service may
+            // interrupt, lower as well as higher ones; the ISR no longer orders them
+            return highest(c, req & ~isr[c]);
+        }
         int ir = highest(c, req);
         if (ir < 0) return -1;
         int inService = isr[c];
-        if (specialMask[c]) inService &= ~imr[c];
         if (c == MASTER && specialFullyNested[c]) inService &= ~(1 << CASCADE_IR);
         int cur = highest(c, inService);
-        if (cur >= 0 && rank(c, cur) <= rank(c, ir)) {
-            // In special mask mode a level that is itself in service cannot nest on itself but
-            // lower levels may interrupt when the in-service level is masked (handled above).
-            return -1;
-        }
+        if (cur >= 0 && rank(c, cur) <= rank(c, ir)) return -1;
         return ir;
     }
 

@@ -232,8 +232,13 @@ class Pic8259PairTest {
         bus.out(0x20, 1, 0x68); // OCW3: set special mask mode
         assertTrue(pic.hasInterrupt());
         assertEquals(0x35, pic.acknowledge());
+        // still in special mask mode: a higher level nests, an in-service level does not repeat
+        pic.pulseIrq(1);
+        assertEquals(0x31, pic.acknowledge());
         bus.out(0x20, 1, 0x48); // reset special mask mode
-        assertEquals(0x28, readIsr(0x20));
+        assertEquals(0x2A, readIsr(0x20));
+        pic.pulseIrq(6);
+        assertFalse(pic.hasInterrupt(), "normal nesting again: IR1 in service blocks IR6");
     }
 
     @Test
