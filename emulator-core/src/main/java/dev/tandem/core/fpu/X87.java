@@ -453,7 +453,7 @@ public final class X87 {
             default:
                 break;
         }
-        int flags = k == K_DENORMAL ? DE : 0;
+        int flags = 0; // a denormal source is not reported by stores
         int eMin = dbl ? BIAS - 1022 : BIAS - 126;
         int eMax = dbl ? BIAS + 1023 : BIAS + 127;
         flags |= roundCore(neg, effExp(se), sig, 0, dbl ? 53 : 24, eMin, eMax, false);
@@ -567,8 +567,7 @@ public final class X87 {
         boolean an = isNaNClass(ka), bn = isNaNClass(kb);
         boolean pickA;
         if (an && bn) {
-            long ma = aSig | QBIT, mb = bSig | QBIT;
-            int c = Long.compareUnsigned(ma, mb);
+            int c = Long.compareUnsigned(aSig, bSig);
             pickA = c > 0 || (c == 0 && (aSE & 0x8000) == 0);
         } else {
             pickA = an;
@@ -681,7 +680,7 @@ public final class X87 {
                     if (ka == K_ZERO) return flags | invalidResult();
                     rSE = (s ? 0x8000 : 0) | 0x7FFF;
                     rSig = J;
-                    return flags | ZE;
+                    return ZE; // a denormal dividend is not reported
                 }
                 if (ka == K_ZERO) {
                     rSE = s ? 0x8000 : 0;
@@ -1077,7 +1076,8 @@ public final class X87 {
     /** Commits an arithmetic result to physical register p (flags from the operation). */
     private boolean commit(int p, int flags, boolean pop) {
         if (unmasked(flags & (IE | DE | ZE))) {
-            raise(flags);
+            sw &= ~C1;
+            raise(flags & (IE | DE | ZE));
             return false;
         }
         write(p, rSE, rSig);
@@ -1149,7 +1149,7 @@ public final class X87 {
             }
             return;
         }
-        int op = reg & 6;
+        int op = reg <= 1 ? reg : reg & 6;
         int flags = rev ? arith(op, regSE[ps], regSig[ps], regSE[pd], regSig[pd])
                         : arith(op, regSE[pd], regSig[pd], regSE[ps], regSig[ps]);
         commit(pd, flags, pop);
@@ -1171,12 +1171,9 @@ public final class X87 {
 
     private void finishCompare(int r, int pops) {
         int f = cmpFlags;
-        if (unmasked(f)) {
-            raise(f);
-            return;
-        }
         setCC(ccOfCompare(r));
         raise(f);
+        if (unmasked(f)) return;
         for (int k = 0; k < pops; k++) pop();
     }
 
@@ -1191,11 +1188,6 @@ public final class X87 {
         } else {
             r = compare(regSE[p0], regSig[p0], regSE[p], regSig[p], quiet);
             f = cmpFlags;
-            sw &= ~C1;
-        }
-        if (unmasked(f)) {
-            raise(f);
-            return;
         }
         int ef = h.getEflags() & ~(0x01 | 0x04 | 0x10 | 0x40 | 0x80 | 0x800);
         switch (r) {
@@ -1206,7 +1198,7 @@ public final class X87 {
         }
         h.setEflags(ef);
         raise(f);
-        if (pop) pop();
+        if (pop && !unmasked(f)) pop();
     }
 
     private void fcmov(int cc, boolean negate, int p, FpuHost h) {
@@ -1224,7 +1216,6 @@ public final class X87 {
             if (underflow()) write(p0, INDEF_SE, INDEF_SIG);
             return;
         }
-        sw &= ~C1;
         if (c) write(p0, regSE[p], regSig[p]);
     }
 
@@ -1263,7 +1254,8 @@ public final class X87 {
             case 0: // FLD ST(i)
                 if (emptyPhys(pi)) {
                     if (!underflow()) return;
-                    push(INDEF_SE, INDEF_SIG);
+                    setTop(top() - 1);
+                    write(phys(0), INDEF_SE, INDEF_SIG);
                     return;
                 }
                 sw &= ~C1;
@@ -1669,7 +1661,7 @@ public final class X87 {
             finishCompare(r, reg == 3 ? 1 : 0);
             return;
         }
-        int op = reg & 6;
+        int op = reg <= 1 ? reg : reg & 6;
         boolean rev = reg == 5 || reg == 7;
         int flags = rev ? arith(op, mSE, mSig, regSE[p0], regSig[p0]) : arith(op, regSE[p0], regSig[p0], mSE, mSig);
         if (extra != 0 && (flags & IE) == 0 && classify(regSE[p0], regSig[p0]) < K_QNAN) flags |= extra;
@@ -1681,6 +1673,10 @@ public final class X87 {
         int se = tSE;
         long sig = tSig;
         int flags = 0;
+        if (!emptyPhys((top() - 1) & 7)) {
+            push(se, sig); // stack overflow takes precedence over operand exceptions
+            return;
+        }
         if (k == K_SNAN) {
             flags = IE;
             sig |= QBIT;
@@ -1709,8 +1705,8 @@ public final class X87 {
             bits = memBits;
             up = rUp;
             if (unmasked(flags & (IE | DE | OE | UE))) {
-                raise(flags);
-                setC1(up);
+                sw &= ~C1;
+                raise(flags & (IE | DE | OE | UE));
                 return;
             }
         }
@@ -1770,11 +1766,11 @@ public final class X87 {
         int hi = h.readMem16(seg, off + 8);
         long v = 0;
         for (int i = 8; i >= 0; i--) {
-            int b = (int) ((lo >>> (8 * i)) & 0xFF);
+            int b = i == 8 ? hi & 0xFF : (int) ((lo >>> (8 * i)) & 0xFF);
             v = v * 100 + ((b >>> 4) * 10) + (b & 15);
         }
         fromInt(v);
-        if ((hi & 0x80) != 0) tSE |= 0x8000;
+        if ((hi & 0x8000) != 0) tSE |= 0x8000;
         fldMem(K_NORMAL);
     }
 

@@ -28,6 +28,7 @@ class X87DiffTest {
     static final int REC = 228;
     static final int IMG = 0, MEM = 128, OUT = 256;
     static final boolean LONG = Boolean.getBoolean("tandem.long");
+    static final int SHOW_PER_FAMILY = Integer.getInteger("x87.show", 2);
     static Path harness;
     static String skipReason;
 
@@ -469,7 +470,7 @@ class X87DiffTest {
             if (res == 2) {
                 row[1]++;
                 badTotal++;
-                if (shown < 60) {
+                if (row[1] <= SHOW_PER_FAMILY) {
                     shown++;
                     System.out.printf("MISMATCH %s %02X %02X eflags=%08x%n  in : %s mem=%s%n  hw : %s mem=%s ef=%08x ax=%08x%n  jav: %s mem=%s ef=%08x ax=%08x%n",
                             c.fam.name, c.opcode, c.modrm, ByteBuffer.wrap(c.in).order(ByteOrder.LITTLE_ENDIAN).getInt(4),
