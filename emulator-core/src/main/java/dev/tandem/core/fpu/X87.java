@@ -301,6 +301,13 @@ public final class X87 {
                 if (rCarry) tiny = false;
             }
             if (tiny) {
+                if ((cw & UE) == 0 && wrap && exp + WRAP < eMin) {
+                    // beyond the wrap range: the host delivers a signed zero
+                    rExp = 0;
+                    rSig = 0;
+                    rInexact = true;
+                    return UE | PE;
+                }
                 if ((cw & UE) == 0) {
                     // unmasked underflow: exact exponent, result scaled by 2^24576 (registers only)
                     roundSig(neg, sig, ext, prec, rc);
@@ -325,6 +332,14 @@ public final class X87 {
         }
         if (rInexact) flags |= PE;
         if (exp > eMax) {
+            if ((cw & OE) == 0 && wrap && exp - WRAP > eMax) {
+                // beyond the wrap range: the host delivers infinity
+                rExp = 0x7FFF;
+                rSig = J;
+                rUp = true;
+                rInexact = true;
+                return OE | PE;
+            }
             if ((cw & OE) == 0) {
                 rExp = wrap ? exp - WRAP : exp;
                 return flags | OE;
@@ -533,7 +548,7 @@ public final class X87 {
             return 0;
         }
         boolean neg = (se & 0x8000) != 0;
-        int flags = k == K_DENORMAL ? DE : 0;
+        int flags = 0; // a denormal source is not reported by FIST
         if (!roundIntegral(neg, effExp(se), sig)) {
             rInt = indef;
             rUp = false;
@@ -745,8 +760,8 @@ public final class X87 {
             rSig = 0;
             return 0;
         }
+        if (neg) return invalidResult(); // a negative denormal reports IE only
         int flags = k == K_DENORMAL ? DE : 0;
-        if (neg) return flags | invalidResult();
         if (k == K_INF) {
             rSE = 0x7FFF;
             rSig = J;
@@ -1118,7 +1133,7 @@ public final class X87 {
                 return;
             case 0xDD:
                 switch (reg) {
-                    case 0: tw |= 3 << (2 * pi); return; // FFREE
+                    case 0: tw |= 3 << (2 * pi); sw &= ~C1; return; // FFREE
                     case 1: fxch(p0, pi); return;
                     case 2: fst(pi, false); return;
                     case 3: fst(pi, true); return;
@@ -1128,7 +1143,7 @@ public final class X87 {
                 }
             case 0xDF:
                 switch (reg) {
-                    case 0: tw |= 3 << (2 * pi); pop(); return; // FFREEP
+                    case 0: tw |= 3 << (2 * pi); sw &= ~C1; pop(); return; // FFREEP
                     case 1: fxch(p0, pi); return;
                     case 2: case 3: fst(pi, true); return;
                     case 5: fcomi(pi, true, true, h); return;
@@ -1263,7 +1278,14 @@ public final class X87 {
                 return;
             case 1: fxch(p0, pi); return;
             case 2: return; // FNOP
-            case 3: fst(pi, true); return; // FSTP1 alias
+            case 3: // FSTP1 alias (D9 D8+i): the host pops an empty ST0 without a stack fault
+                if (emptyPhys(p0)) {
+                    sw &= ~C1;
+                    pop();
+                    return;
+                }
+                fst(pi, true);
+                return;
             default: break;
         }
         switch (modrm) {
@@ -1393,7 +1415,8 @@ public final class X87 {
         if (emptyPhys(p0)) {
             if (!underflow()) return;
             write(p0, INDEF_SE, INDEF_SIG);
-            push(INDEF_SE, INDEF_SIG);
+            setTop(top() - 1);
+            write(phys(0), INDEF_SE, INDEF_SIG);
             return;
         }
         if (!emptyPhys((top() - 1) & 7)) {
@@ -1401,7 +1424,8 @@ public final class X87 {
             raise(IE | SF);
             if ((cw & IE) == 0) return;
             write(p0, INDEF_SE, INDEF_SIG);
-            push(INDEF_SE, INDEF_SIG);
+            setTop(top() - 1);
+            write(phys(0), INDEF_SE, INDEF_SIG);
             return;
         }
         int se = regSE[p0];
@@ -1437,6 +1461,7 @@ public final class X87 {
             expSig = tSig;
         }
         if (unmasked(flags & (IE | DE | ZE))) {
+            sw &= ~C1;
             raise(flags);
             return;
         }
@@ -1487,6 +1512,7 @@ public final class X87 {
     private void fprem(boolean ieee) {
         int p0 = phys(0), p1 = phys(1);
         if (emptyPhys(p0) || emptyPhys(p1)) {
+            sw &= ~C2;
             if (underflow()) write(p0, INDEF_SE, INDEF_SIG);
             return;
         }
@@ -1495,16 +1521,23 @@ public final class X87 {
         int ka = classify(aSE, aSig), kb = classify(bSE, bSig);
         int flags;
         int cc = 0;
+        boolean special = false;
         rUp = false;
         if (ka >= K_QNAN || kb >= K_QNAN) {
             flags = propagateNaN(aSE, aSig, ka, bSE, bSig, kb);
+            special = true;
         } else {
             flags = (ka == K_DENORMAL || kb == K_DENORMAL) ? DE : 0;
             if (ka == K_INF || kb == K_ZERO) {
                 flags |= invalidResult();
+                special = true;
             } else if (ka == K_ZERO || kb == K_INF) {
-                rSE = aSE;
-                rSig = aSig;
+                if (ka == K_ZERO) {
+                    rSE = aSE;
+                    rSig = aSig;
+                } else {
+                    flags |= roundReg((aSE & 0x8000) != 0, effExp(aSE), aSig, 0, 64);
+                }
             } else {
                 int ea = effExp(aSE), eb = effExp(bSE);
                 long ma = aSig, mb = bSig;
@@ -1523,8 +1556,7 @@ public final class X87 {
                         flags |= packExact(!neg, ea, rh, rl);
                         cc = C1;
                     } else {
-                        rSE = aSE;
-                        rSig = aSig;
+                        flags |= packExact(neg, ea, 0, ma); // pseudo-denormals come back normalized
                     }
                 } else {
                     boolean partial = d >= 64;
@@ -1573,11 +1605,13 @@ public final class X87 {
             }
         }
         if (unmasked(flags & (IE | DE | ZE))) {
-            raise(flags);
+            sw &= ~(C1 | C2);
+            raise(flags & (IE | DE | ZE));
             return;
         }
         write(p0, rSE, rSig);
-        setCC(cc);
+        if (special) sw &= ~(C1 | C2);
+        else setCC(cc);
         raise(flags);
     }
 
@@ -1664,7 +1698,7 @@ public final class X87 {
         int op = reg <= 1 ? reg : reg & 6;
         boolean rev = reg == 5 || reg == 7;
         int flags = rev ? arith(op, mSE, mSig, regSE[p0], regSig[p0]) : arith(op, regSE[p0], regSig[p0], mSE, mSig);
-        if (extra != 0 && (flags & IE) == 0 && classify(regSE[p0], regSig[p0]) < K_QNAN) flags |= extra;
+        if (extra != 0 && (flags & (IE | ZE)) == 0 && classify(regSE[p0], regSig[p0]) < K_QNAN) flags |= extra;
         commit(p0, flags, false);
     }
 
@@ -1683,11 +1717,12 @@ public final class X87 {
         } else if (k == K_DENORMAL) {
             flags = DE;
         }
-        if (unmasked(flags)) {
+        sw &= ~C1;
+        if (unmasked(flags & IE)) {
             raise(flags);
             return;
         }
-        sw &= ~C1;
+        // an unmasked denormal exception still loads the operand
         if (push(se, sig)) raise(flags);
     }
 
@@ -1748,7 +1783,8 @@ public final class X87 {
             flags = toInteger(regSE[p0], regSig[p0], bits);
             v = rInt;
             up = rUp;
-            if (unmasked(flags & (IE | DE))) {
+            if (unmasked(flags & IE)) {
+                sw &= ~C1;
                 raise(flags);
                 return;
             }
@@ -1794,7 +1830,6 @@ public final class X87 {
             if (k == K_INF || k >= K_QNAN) {
                 invalid = true;
             } else if (k != K_ZERO) {
-                if (k == K_DENORMAL) flags |= DE;
                 if (!roundIntegral(neg, effExp(se), sig) || Long.compareUnsigned(rInt, 999_999_999_999_999_999L) > 0) {
                     invalid = true;
                 } else {
@@ -1804,19 +1839,20 @@ public final class X87 {
                 }
             }
             if (invalid) {
-                flags = (flags & DE) | IE;
+                flags = IE;
                 up = false;
                 bcd = 0xC000000000000000L;
                 top16 = 0xFFFF;
             } else {
                 bcd = 0;
-                for (int i = 0; i < 18; i++) {
+                for (int i = 0; i < 16; i++) {
                     bcd |= (mag % 10) << (4 * i);
                     mag /= 10;
                 }
-                top16 = neg ? 0x8000 : 0;
+                top16 = (neg ? 0x8000 : 0) | (int) ((mag / 10) << 4 | (mag % 10));
             }
-            if (unmasked(flags & (IE | DE))) {
+            if (unmasked(flags & IE)) {
+                sw &= ~C1;
                 raise(flags);
                 return;
             }
