@@ -1529,7 +1529,7 @@ public final class X87 {
         } else {
             flags = (ka == K_DENORMAL || kb == K_DENORMAL) ? DE : 0;
             if (ka == K_INF || kb == K_ZERO) {
-                flags |= invalidResult();
+                flags = invalidResult(); // no DE alongside this IE
                 special = true;
             } else if (ka == K_ZERO || kb == K_INF) {
                 if (ka == K_ZERO) {
@@ -1893,5 +1893,7 @@ public final class X87 {
         return (cw & IE) != 0;
     }
     void setC1P(boolean v) { setC1(v); }
+    /** Trig instructions write only C1 and C2 (C0/C3 keep their values). */
+    void setC1C2P(int c) { sw = (sw & ~(C1 | C2)) | (c & (C1 | C2)); }
     void setResult(int se, long sig, boolean up) { rSE = se; rSig = sig; rUp = up; }
 }

@@ -278,13 +278,13 @@ final class X87Math {
             long rsig = f.resSig();
             f.writeP(p0, rse, rsig);
             if (pushes) f.pushP(rse, rsig);
-            f.setCCP(0);
+            f.setC1C2P(0);
             f.raiseP(flags);
             return;
         }
         int e = se & 0x7FFF;
         if (e >= BIAS + 63) {
-            f.setCCP(X87.C2);
+            f.setC1C2P(X87.C2);
             return;
         }
         flags = k == X87.K_DENORMAL ? X87.DE : 0;
@@ -306,15 +306,15 @@ final class X87Math {
             // tiny: sin x = x(1 - x^2/6), tan x = x(1 + x^2/3), cos x = 1 - x^2/2, all within 2^-66 relative
             int ee = expOf(se, sig) + BIAS;
             long m = sig << Long.numberOfLeadingZeros(sig);
-            if (which == TAN) sinFlags = f.round64(neg, ee, m, 1);
-            else sinFlags = f.round64(neg, ee, m - 1, -1L);
+            // the host returns x itself (sin, tan) and 1 (cos), flagged inexact
+            sinFlags = f.round64(neg, ee, m, 0) | X87.PE;
             sinSE = f.resSE();
             sinSig = f.resSig();
-            sinUp = f.resUp();
-            cosFlags = f.round64(false, BIAS - 1, -1L, -1L);
-            cosSE = f.resSE();
-            cosSig = f.resSig();
-            cosUp = f.resUp();
+            sinUp = false;
+            cosFlags = X87.PE;
+            cosSE = BIAS;
+            cosSig = J;
+            cosUp = false;
         } else {
             DD r;
             int q;
@@ -350,24 +350,24 @@ final class X87Math {
         switch (which) {
             case SIN:
                 f.writeP(p0, sinSE, sinSig);
-                f.setCCP(sinUp ? X87.C1 : 0);
+                f.setC1C2P(sinUp ? X87.C1 : 0);
                 f.raiseP(flags | sinFlags);
                 return;
             case COS:
                 f.writeP(p0, cosSE, cosSig);
-                f.setCCP(cosUp ? X87.C1 : 0);
+                f.setC1C2P(cosUp ? X87.C1 : 0);
                 f.raiseP(flags | cosFlags);
                 return;
             case TAN:
                 f.writeP(p0, sinSE, sinSig);
                 f.pushP(BIAS, J);
-                f.setCCP(sinUp ? X87.C1 : 0);
+                f.setC1C2P(sinUp ? X87.C1 : 0);
                 f.raiseP(flags | sinFlags);
                 return;
             default:
                 f.writeP(p0, sinSE, sinSig);
                 f.pushP(cosSE, cosSig);
-                f.setCCP(cosUp ? X87.C1 : 0);
+                f.setC1C2P(cosUp ? X87.C1 : 0);
                 f.raiseP(flags | sinFlags | cosFlags);
         }
     }
