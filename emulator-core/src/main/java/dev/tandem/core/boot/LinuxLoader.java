@@ -251,9 +251,10 @@ public final class LinuxLoader {
      */
     public static void enterKernel(Cpu cpu, LinuxBootInfo info) {
         cpu.enterFlat32();
-        CpuBootAccess.setGdtr(cpu, info.gdtBase(), info.gdtLimit());
-        CpuBootAccess.setIdtr(cpu, 0, 0);
-        CpuBootAccess.clearPaging(cpu);
+        cpu.setGdtr(info.gdtBase(), info.gdtLimit());
+        cpu.setIdtr(0, 0);
+        cpu.cr0 &= ~Cpu.CR0_PG;
+        cpu.flushTlbAll();
         cpu.setSegmentCache(Cpu.CS, BOOT_CS, 0, 0xFFFFFFFF, CODE32_ATTRS);
         for (int seg : new int[] {Cpu.DS, Cpu.ES, Cpu.SS, Cpu.FS, Cpu.GS}) {
             cpu.setSegmentCache(seg, BOOT_DS, 0, 0xFFFFFFFF, DATA32_ATTRS);
