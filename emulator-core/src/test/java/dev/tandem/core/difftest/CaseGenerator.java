@@ -57,6 +57,7 @@ final class CaseGenerator {
         bitOps(l);
         misc(l);
         strings(l);
+        lock(l);
         return l;
     }
 
@@ -687,5 +688,98 @@ final class CaseGenerator {
                 }
             }
         }
+    }
+
+    /**
+     * LOCK prefix: valid on read-modify-write memory forms; #UD on register destinations and on
+     * instructions that do not write memory (CMP). Natively #UD arrives as SIGILL.
+     */
+    private static void lock(List<Form> l) {
+        String[] names = {"add", "or", "adc", "sbb", "and", "sub", "xor", "cmp"};
+        for (int i = 0; i < 8; i++) {
+            final int op = i;
+            final int fl = (op == 1 || op == 4 || op == 6) ? LOGIC : ARITH;
+            l.add(new Form("lock " + names[op] + " m,r", "lock", (g, c) -> {
+                int s = g.pick(8, 16, 32);
+                int off = g.randomOff(s / 8);
+                g.chooseMem(off);
+                int r = g.pickReg(s);
+                g.b(0xF0);
+                g.osize(s);
+                g.b(op * 8 + w(s));
+                g.emitMem(r);
+                c.flagsDefined = fl;
+            }));
+            l.add(new Form("lock " + names[op] + " r,r (#UD)", "lock", (g, c) -> {
+                int s = g.pick(8, 16, 32);
+                int d = g.pickReg(s), r = g.pickReg(s);
+                g.b(0xF0);
+                g.osize(s);
+                g.b(op * 8 + w(s));
+                g.modrmReg(r, d);
+                c.flagsDefined = fl;
+            }));
+        }
+        String[] un = {"not", "neg", "inc", "dec"};
+        int[][] enc = {{0xF6, 2}, {0xF6, 3}, {0xFE, 0}, {0xFE, 1}};
+        for (int k = 0; k < 4; k++) {
+            final int opc = enc[k][0], ext = enc[k][1];
+            final int fl = k == 0 ? NONE_AFFECTED : ARITH;
+            l.add(new Form("lock " + un[k] + " m", "lock", (g, c) -> {
+                int s = g.pick(8, 16, 32);
+                g.chooseMem(g.randomOff(s / 8));
+                g.b(0xF0);
+                g.osize(s);
+                g.b(opc + w(s));
+                g.emitMem(ext);
+                c.flagsDefined = fl;
+            }));
+        }
+        l.add(new Form("lock xadd m,r", "lock", (g, c) -> {
+            int s = g.pick(8, 16, 32);
+            g.chooseMem(g.randomOff(s / 8));
+            int r = g.pickReg(s);
+            g.b(0xF0);
+            g.osize(s);
+            g.b(0x0F, 0xC0 + w(s));
+            g.emitMem(r);
+            c.flagsDefined = ARITH;
+        }));
+        l.add(new Form("lock cmpxchg m,r", "lock", (g, c) -> {
+            g.implicit(EAX);
+            int s = g.pick(8, 16, 32);
+            int off = g.randomOff(s / 8);
+            g.chooseMem(off);
+            int r = g.pickReg(s);
+            if (g.chance(50)) g.setReg(s, EAX, g.getMem(off, s));
+            g.b(0xF0);
+            g.osize(s);
+            g.b(0x0F, 0xB0 + w(s));
+            g.emitMem(r);
+            c.flagsDefined = ARITH;
+        }));
+        l.add(new Form("lock bts/btr/btc m,imm8", "lock", (g, c) -> {
+            int s = g.pick(16, 32);
+            g.chooseMem(g.randomOff(s / 8));
+            g.b(0xF0);
+            g.osize(s);
+            g.b(0x0F, 0xBA);
+            g.emitMem(g.pick(5, 6, 7));
+            g.imm(8, g.count());
+            c.flagsDefined = BIT_TEST;
+        }));
+        l.add(new Form("lock bt m,imm8 (#UD)", "lock", (g, c) -> {
+            g.chooseMem(g.randomOff(4));
+            g.b(0xF0, 0x0F, 0xBA);
+            g.emitMem(4);
+            g.imm(8, g.count());
+            c.flagsDefined = BIT_TEST;
+        }));
+        l.add(new Form("lock mov m,r (#UD)", "lock", (g, c) -> {
+            g.chooseMem(g.randomOff(4));
+            int r = g.pickReg(32);
+            g.b(0xF0, 0x89);
+            g.emitMem(r);
+        }));
     }
 }

@@ -10,7 +10,8 @@ import org.opentest4j.TestAbortedException;
 /**
  * Runs generated cases on the host CPU and in the emulator and fails on any mismatch in a
  * defined result. Quick: 100,000 cases. Long (-Dtandem.long=true): 5,000,000 cases.
- * Seed: -Dtandem.difftest.seed (printed). Form filter: -Dtandem.difftest.filter.
+ * Seed: -Dtandem.difftest.seed (printed). Form filter: -Dtandem.difftest.filter (substring of a
+ * form name, or a category). Every form's line: -Dtandem.difftest.perform=true.
  */
 class DifferentialTest {
 
@@ -39,7 +40,7 @@ class DifferentialTest {
         EmulatorRunner emu = emulatorOrSkip();
         long seed = DiffTester.seedFromProperty();
         DiffTester.Result r = DiffTester.run(seed, cases, DiffTester.filter(System.getProperty("tandem.difftest.filter")), emu, 3);
-        DiffTester.report(r, seed, false, System.out);
+        DiffTester.report(r, seed, Boolean.getBoolean("tandem.difftest.perform"), System.out);
         assertEquals(cases, r.cases);
         assertEquals(0, r.unexpectedNativeFaults, "unexpected native faults (generator bug):\n" + String.join("\n", r.unexpectedNative));
         assertEquals(0, r.mismatches, r.mismatches + " mismatches between the host CPU and the emulator; see the report above (seed 0x"

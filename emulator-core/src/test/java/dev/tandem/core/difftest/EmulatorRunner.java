@@ -67,10 +67,15 @@ final class EmulatorRunner {
         cpu.reg[Cpu.ESP] = STACK_TOP;
         cpu.setEflags((c.eflags & UndefinedFlags.ALL) | 2);
         cpu.eip = CODE;
-        long start = cpu.icount();
-        cpu.run(start + STEP_LIMIT);
-
         Outcome o = new Outcome();
+        long start = cpu.icount();
+        try {
+            cpu.run(start + STEP_LIMIT);
+        } catch (RuntimeException e) {
+            o.problem = "emulator threw " + e;
+            return o;
+        }
+
         int eip = cpu.eip;
         for (int r = 0; r < 8; r++) o.regs[r] = cpu.reg[r];
         o.eflags = cpu.getEflags();
