@@ -680,6 +680,7 @@ final class CaseGenerator {
                         }
                         if (!usesSi && g.chance(50)) g.setReg(32, ESI, g.val(32));
                         if (!usesDi && g.chance(50)) g.setReg(32, EDI, g.val(32));
+                        if (usesSi) g.segmentOverride(); // overrides the DS of DS:ESI
                         if (p != 0) g.b(p);
                         g.osize(s);
                         g.b(o + w(s));

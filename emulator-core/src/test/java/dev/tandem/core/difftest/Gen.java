@@ -176,7 +176,9 @@ final class Gen {
      * address registers. Call before picking data registers; emit with {@link #emitMem}.
      */
     void chooseMem(int off) {
+        if (n != 0) throw new IllegalStateException("chooseMem must come before the instruction bytes (form " + c.form.name() + ")");
         memOff = off;
+        segmentOverride();
         int bad = ptrReserved | implicitRegs;
         int mode = rnd.nextInt(5);
         memSib = -1;
@@ -210,6 +212,11 @@ final class Gen {
                 pointer(index, off - memDisp);
             }
         }
+    }
+
+    /** Sometimes emits an ES/SS/DS override: all flat on both sides, so it must not change anything. */
+    void segmentOverride() {
+        if (chance(15)) b(pick(0x26, 0x36, 0x3E));
     }
 
     private int freeReg(int bad) {
