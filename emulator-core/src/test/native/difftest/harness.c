@@ -7,13 +7,16 @@
  * Input record:
  *   u32 regs[8] (EAX..EDI; ESP is ignored, it always starts at STACK_TOP)
  *   u32 eflags  (only CF PF AF ZF SF DF OF are taken)
- *   u32 relmask (bit r set: regs[r] is an offset into the scratch block; SCRATCH_BASE is added)
+ *   u32 relmask (bit r set: regs[r] is an offset into the scratch block, SCRATCH_BASE is added;
+ *                bit 8+r set: the final regs[r] is reported minus SCRATCH_BASE. Bit 4 (ESP) makes
+ *                ESP start at SCRATCH_BASE + regs[4] and be reported relative to SCRATCH_BASE)
  *   u32 len     (instruction length, 1..15)
  *   u8  code[16]
  *   u8  scratch[256]
  * Output record:
  *   u32 status  (0 = completed, otherwise the signal number)
- *   u32 regs[8] (relmask registers have SCRATCH_BASE subtracted; ESP has STACK_TOP subtracted)
+ *   u32 regs[8] (relmask bit 8+r registers have SCRATCH_BASE subtracted; ESP has STACK_TOP
+ *                subtracted, or SCRATCH_BASE with relmask bit 4)
  *   u32 eflags
  *   u32 fault_addr (si_addr for SIGSEGV/SIGBUS, 0 otherwise)
  *   u32 fault_eip  (EIP at the fault minus the start of the instruction)
@@ -162,7 +165,8 @@ static void run_one(const u8 *in, u8 *out) {
     memcpy(scratch, in + 60, SCRATCH_SIZE);
     for (r = 0; r < 8; r++) in_frame[slot_of[r]] = regs[r];
     in_frame[8] = (get32(in + 32) & 0xCD5u) | 0x2u;
-    test_esp = STACK_TOP;
+    u32 esp_base = (relmask & 0x10u) ? SCRATCH_BASE : STACK_TOP;
+    test_esp = (relmask & 0x10u) ? regs[4] : STACK_TOP;
     code_entry = CODE_BASE;
 
     u32 status = 0, faddr = 0, feip = 0, esp, *frame;
@@ -178,8 +182,8 @@ static void run_one(const u8 *in, u8 *out) {
     }
     put32(out, status);
     for (r = 0; r < 8; r++) {
-        u32 v = r == 4 ? esp - STACK_TOP : frame[slot_of[r]];
-        if (r != 4 && (relmask & (1u << r))) v -= SCRATCH_BASE;
+        u32 v = r == 4 ? esp - esp_base : frame[slot_of[r]];
+        if (r != 4 && (relmask & (0x100u << r))) v -= SCRATCH_BASE;
         put32(out + 4 + 4 * r, v);
     }
     put32(out + 36, frame[8]);

@@ -58,6 +58,8 @@ final class CaseGenerator {
         misc(l);
         strings(l);
         lock(l);
+        moves(l);
+        stack(l);
         return l;
     }
 
@@ -781,6 +783,194 @@ final class CaseGenerator {
             int r = g.pickReg(32);
             g.b(0xF0, 0x89);
             g.emitMem(r);
+        }));
+    }
+
+    private static void moves(List<Form> l) {
+        for (int s : SIZES) {
+            l.add(new Form(sz("mov R,R", s), "mov-xchg-lea", (g, c) -> {
+                int d = g.pickReg(s), r = g.pickReg(s);
+                g.osize(s);
+                g.b(0x88 + w(s));
+                g.modrmReg(r, d);
+            }));
+            l.add(new Form(sz("mov R,M", s), "mov-xchg-lea", (g, c) -> {
+                g.chooseMem(g.randomOff(s / 8));
+                int d = g.pickReg(s);
+                g.osize(s);
+                g.b(0x8A + w(s));
+                g.emitMem(d);
+            }));
+            l.add(new Form(sz("mov M,R", s), "mov-xchg-lea", (g, c) -> {
+                g.chooseMem(g.randomOff(s / 8));
+                int r = g.pickReg(s);
+                g.osize(s);
+                g.b(0x88 + w(s));
+                g.emitMem(r);
+            }));
+            l.add(new Form(sz("mov R,I", s), "mov-xchg-lea", (g, c) -> {
+                int d = g.pickReg(s);
+                g.osize(s);
+                if (g.chance(70)) g.b((s == 8 ? 0xB0 : 0xB8) + d);
+                else {
+                    g.b(0xC6 + w(s));
+                    g.modrmReg(0, d);
+                }
+                g.imm(s, g.val(s));
+            }));
+            l.add(new Form(sz("mov M,I", s), "mov-xchg-lea", (g, c) -> {
+                g.chooseMem(g.randomOff(s / 8));
+                g.osize(s);
+                g.b(0xC6 + w(s));
+                g.emitMem(0);
+                g.imm(s, g.val(s));
+            }));
+            l.add(new Form(sz("xchg R,R", s), "mov-xchg-lea", (g, c) -> {
+                int d = g.pickReg(s), r = g.pickReg(s);
+                g.osize(s);
+                if (s != 8 && g.chance(40)) g.b(0x90 + d); // xchg eAX, reg
+                else {
+                    g.b(0x86 + w(s));
+                    g.modrmReg(r, d);
+                }
+            }));
+            l.add(new Form(sz("xchg M,R", s), "mov-xchg-lea", (g, c) -> {
+                g.chooseMem(g.randomOff(s / 8));
+                int r = g.pickReg(s);
+                g.osize(s);
+                g.b(0x86 + w(s));
+                g.emitMem(r);
+            }));
+        }
+        l.add(new Form("lea r32,m", "mov-xchg-lea", (g, c) -> {
+            g.chooseMem(g.randomOff(1));
+            int d = g.pickReg(32);
+            g.b(0x8D);
+            g.emitMem(d);
+            g.resultIsAddress(d);
+        }));
+        // Both scratch bases have zero low 16 bits, so a 16-bit LEA yields the same value on both sides.
+        l.add(new Form("lea r16,m", "mov-xchg-lea", (g, c) -> {
+            g.chooseMem(g.randomOff(1));
+            int d = g.pickReg(16);
+            g.b(0x66, 0x8D);
+            g.emitMem(d);
+        }));
+        l.add(new Form("xlat", "mov-xchg-lea", (g, c) -> {
+            g.implicit(EAX);
+            g.segmentOverride();
+            g.pointer(EBX, 0);
+            g.b(0xD7);
+        }));
+        l.add(new Form("nop r/m (0f 1f)", "mov-xchg-lea", (g, c) -> {
+            g.chooseMem(g.randomOff(4));
+            g.osize(g.pick(16, 32));
+            g.b(0x0F, 0x1F);
+            g.emitMem(0);
+        }));
+        String[] fn = {"clc", "stc", "cmc", "cld", "std"};
+        int[] fo = {0xF8, 0xF9, 0xF5, 0xFC, 0xFD};
+        for (int k = 0; k < fn.length; k++) {
+            final int o = fo[k];
+            l.add(new Form(fn[k], "flag-ops", (g, c) -> g.b(o)));
+        }
+    }
+
+    /** Stack forms run with ESP pointing into the scratch block, so pushed data is compared. */
+    private static void stack(List<Form> l) {
+        for (int s : WIDE) {
+            int e = s / 8;
+            l.add(new Form("push r" + s, "stack", (g, c) -> {
+                g.stackInScratch(g.randomStack());
+                int r = g.pickReg(32);
+                g.osize(s);
+                g.b(0x50 + r);
+            }));
+            l.add(new Form("pop r" + s, "stack", (g, c) -> {
+                g.stackInScratch(g.randomStack());
+                int r = g.pickReg(32);
+                g.osize(s);
+                g.b(0x58 + r);
+            }));
+            l.add(new Form("push m" + s, "stack", (g, c) -> {
+                g.stackInScratch(g.randomStack());
+                g.chooseMem(g.randomOff(e));
+                g.osize(s);
+                g.b(0xFF);
+                g.emitMem(6);
+            }));
+            l.add(new Form("pop m" + s, "stack", (g, c) -> {
+                g.stackInScratch(g.randomStack());
+                g.chooseMem(g.randomOff(e));
+                g.osize(s);
+                g.b(0x8F);
+                g.emitMem(0);
+            }));
+            l.add(new Form("push imm" + s, "stack", (g, c) -> {
+                g.stackInScratch(g.randomStack());
+                g.osize(s);
+                g.b(0x68);
+                g.imm(s, g.val(s));
+            }));
+            l.add(new Form("push imm8 (o" + s + ")", "stack", (g, c) -> {
+                g.stackInScratch(g.randomStack());
+                g.osize(s);
+                g.b(0x6A);
+                g.imm(8, g.val(8));
+            }));
+            l.add(new Form(s == 16 ? "pushf" : "pushfd", "stack", (g, c) -> {
+                g.stackInScratch(g.randomStack());
+                g.osize(s);
+                g.b(0x9C);
+            }));
+            l.add(new Form(s == 16 ? "popf" : "popfd", "stack", (g, c) -> {
+                int sp = g.randomStack();
+                g.stackInScratch(sp);
+                // only the compared arithmetic flags and DF vary; IF=1 as on both sides (the host
+                // process cannot change IF, the emulator at CPL 0 would); TF/AC/NT/ID stay clear
+                g.setMem(sp, s, (g.rnd.nextInt() & ALL) | 0x202);
+                g.osize(s);
+                g.b(0x9D);
+            }));
+            l.add(new Form(s == 16 ? "pusha" : "pushad", "stack", (g, c) -> {
+                int sp = 64 + 4 * g.rnd.nextInt(40);
+                g.stackInScratch(sp);
+                g.osize(s);
+                g.b(0x60);
+                // PUSHAD stores the original ESP, an absolute address that differs between the sides
+                // by construction; 16-bit PUSHA stores only SP, whose low bits agree (both bases
+                // have zero low 16 bits)
+                if (s == 32) c.undefineMem(sp - 20, 4);
+            }));
+            l.add(new Form(s == 16 ? "popa" : "popad", "stack", (g, c) -> {
+                g.stackInScratch(32 + 4 * g.rnd.nextInt(40));
+                g.osize(s);
+                g.b(0x61);
+            }));
+        }
+        l.add(new Form("leave", "stack", (g, c) -> {
+            int fp = 32 + 4 * g.rnd.nextInt(50);
+            g.pointer(Gen.EBP, fp);
+            g.resultIsData(Gen.EBP);
+            g.stackInScratch(g.randomStack());
+            g.b(0xC9);
+        }));
+        l.add(new Form("enter imm16,0", "stack", (g, c) -> {
+            g.stackInScratch(160 + 4 * g.rnd.nextInt(20));
+            g.resultIsAddress(Gen.EBP);
+            g.b(0xC8);
+            g.imm(16, g.rnd.nextInt(64));
+            g.b(0);
+        }));
+        l.add(new Form("enter imm16,1", "stack", (g, c) -> {
+            int sp = 160 + 4 * g.rnd.nextInt(20);
+            g.stackInScratch(sp);
+            g.resultIsAddress(Gen.EBP);
+            g.b(0xC8);
+            g.imm(16, g.rnd.nextInt(64));
+            g.b(1);
+            // level 1 pushes the new frame pointer, an absolute address that differs between the sides
+            c.undefineMem(sp - 8, 4);
         }));
     }
 }

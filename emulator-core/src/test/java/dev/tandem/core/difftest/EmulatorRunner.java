@@ -64,8 +64,9 @@ final class EmulatorRunner {
         for (int r = 0; r < 8; r++) {
             cpu.reg[r] = (c.relMask & (1 << r)) != 0 ? c.regs[r] + SCRATCH : c.regs[r];
         }
-        cpu.reg[Cpu.ESP] = STACK_TOP;
-        cpu.setEflags((c.eflags & UndefinedFlags.ALL) | 2);
+        boolean espRel = (c.relMask & 0x10) != 0;
+        if (!espRel) cpu.reg[Cpu.ESP] = STACK_TOP;
+        cpu.setEflags((c.eflags & UndefinedFlags.ALL) | 0x202); // IF=1 as in the native user-mode process
         cpu.eip = CODE;
         Outcome o = new Outcome();
         long start = cpu.icount();
@@ -93,9 +94,9 @@ final class EmulatorRunner {
         } else if (eip != end + 1 && eip != end) {
             o.problem = String.format("halted at EIP=%08x, expected the HLT after the instruction at %08x", eip, end);
         }
-        o.regs[Cpu.ESP] -= STACK_TOP;
+        o.regs[Cpu.ESP] -= espRel ? SCRATCH : STACK_TOP;
         for (int r = 0; r < 8; r++) {
-            if (r != Cpu.ESP && (c.relMask & (1 << r)) != 0) o.regs[r] -= SCRATCH;
+            if (r != Cpu.ESP && (c.relMask & (0x100 << r)) != 0) o.regs[r] -= SCRATCH;
         }
         for (int i = 0; i < TestCase.SCRATCH_SIZE; i++) o.scratch[i] = (byte) mem.read8(SCRATCH + i);
         return o;

@@ -149,8 +149,24 @@ final class Gen {
     /** Makes a register point at a scratch offset (scratch-relative on both sides). */
     void pointer(int reg32, int off) {
         c.regs[reg32] = off;
-        c.relMask |= 1 << reg32;
+        c.relMask |= 0x101 << reg32;
         ptrReserved |= 1 << reg32;
+    }
+
+    /** Points ESP into the scratch block (both sides then report ESP relative to their scratch base). */
+    void stackInScratch(int off) {
+        c.regs[ESP] = off;
+        c.relMask |= 0x10;
+    }
+
+    /** The final value of this register is reported relative to the scratch base (it holds an address). */
+    void resultIsAddress(int reg32) {
+        c.relMask |= 0x100 << reg32;
+    }
+
+    /** The final value of this register is plain data even though it started as a scratch pointer. */
+    void resultIsData(int reg32) {
+        c.relMask &= ~(0x100 << reg32);
     }
 
     // ---------- memory ----------
@@ -163,6 +179,12 @@ final class Gen {
         int v = 0;
         for (int i = 0; i < size / 8; i++) v |= (c.scratch[off + i] & 0xFF) << (8 * i);
         return v;
+    }
+
+    /** A stack pointer offset inside the scratch block with room for pushes and pops (usually aligned). */
+    int randomStack() {
+        int sp = 64 + rnd.nextInt(128);
+        return chance(80) ? sp & ~3 : sp;
     }
 
     /** A random scratch offset for an access of the given byte length, sometimes misaligned. */

@@ -37,9 +37,9 @@ class NativeHarnessTest {
         TestCase add = tc(new int[] {0x7FFFFFFF, 0, 0, 1, 0, 0, 0, 0}, 0, 0, 0x01, 0xD8);           // add eax, ebx
         TestCase sub = tc(new int[] {0, 0, 0, 1, 0, 0, 0, 0}, 0x8D5, 0, 0x29, 0xD8);                 // sub eax, ebx
         TestCase div0 = tc(new int[] {100, 0, 7, 0, 0, 0, 0, 0}, 0, 0, 0xF7, 0xF1);                 // div ecx (ecx = 0)
-        TestCase load = tc(new int[] {0, 0, 0, 0, 0, 0, 4, 0}, 0, 1 << 6, 0x8B, 0x06);              // mov eax, [esi]
+        TestCase load = tc(new int[] {0, 0, 0, 0, 0, 0, 4, 0}, 0, 0x101 << 6, 0x8B, 0x06);              // mov eax, [esi]
         load.scratch[4] = 0x78; load.scratch[5] = 0x56; load.scratch[6] = 0x34; load.scratch[7] = 0x12;
-        TestCase stos = tc(new int[] {0x11, 2, 0, 0, 0, 0, 0, 8}, 0x400, 1 << 7, 0xF3, 0xAA);        // std; rep stosb
+        TestCase stos = tc(new int[] {0x11, 2, 0, 0, 0, 0, 0, 8}, 0x400, 0x101 << 7, 0xF3, 0xAA);        // std; rep stosb
         TestCase ud2 = tc(new int[8], 0, 0, 0x0F, 0x0B);
         Outcome[] o = nat.run(List.of(add, sub, div0, load, stos, ud2));
 

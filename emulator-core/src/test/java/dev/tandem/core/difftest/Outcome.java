@@ -37,8 +37,8 @@ final class Outcome {
         sb.append(": ");
         for (int r = 0; r < 8; r++) {
             sb.append(TestCase.REG_NAMES[r]).append('=');
-            if (r == 4) sb.append(String.format("top%+d ", regs[r]));
-            else if ((c.relMask & (1 << r)) != 0) sb.append(String.format("scratch+%08x ", regs[r]));
+            if (r == 4) sb.append((c.relMask & 0x10) != 0 ? "scratch" : "top").append(String.format("%+d ", regs[r]));
+            else if ((c.relMask & (0x100 << r)) != 0) sb.append(String.format("scratch+%08x ", regs[r]));
             else sb.append(String.format("%08x ", regs[r]));
         }
         sb.append(String.format("EFLAGS=%03x (%s)", eflags & UndefinedFlags.ALL, flagString(eflags)));

@@ -11,7 +11,12 @@ final class TestCase {
     /** EAX..EDI. ESP (index 4) is always 0 here: both sides start ESP at their own stack top. */
     final int[] regs = new int[8];
     int eflags;
-    /** Bit r: regs[r] is an offset into the scratch block; each side adds its own scratch base. */
+    /**
+     * Bit r: the initial regs[r] is an offset into the scratch block; each side adds its own
+     * scratch base. Bit 8+r: the final regs[r] is reported minus the side's scratch base.
+     * For ESP only bit 4 counts: set, ESP starts (and is reported) relative to the scratch base;
+     * clear, relative to the side's stack top.
+     */
     int relMask;
     byte[] code;
     final byte[] scratch = new byte[SCRATCH_SIZE];
@@ -40,7 +45,7 @@ final class TestCase {
         sb.append("  bytes: ").append(HexFormat.ofDelimiter(" ").formatHex(code)).append('\n');
         sb.append("  in:   ");
         for (int r = 0; r < 8; r++) {
-            if (r == 4) continue;
+            if (r == 4 && (relMask & 0x10) == 0) continue;
             sb.append(REG_NAMES[r]).append('=');
             if ((relMask & (1 << r)) != 0) sb.append("scratch+");
             sb.append(String.format("%08x ", regs[r]));
