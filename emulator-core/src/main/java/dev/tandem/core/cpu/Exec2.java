@@ -1,0 +1,673 @@
+package dev.tandem.core.cpu;
+
+import static dev.tandem.core.cpu.Cpu.EAX;
+import static dev.tandem.core.cpu.Cpu.EBP;
+import static dev.tandem.core.cpu.Cpu.EBX;
+import static dev.tandem.core.cpu.Cpu.ECX;
+import static dev.tandem.core.cpu.Cpu.EDX;
+import static dev.tandem.core.cpu.Cpu.ESP;
+import static dev.tandem.core.cpu.Cpu.SS;
+import static dev.tandem.core.cpu.Flags.AF;
+import static dev.tandem.core.cpu.Flags.CF;
+import static dev.tandem.core.cpu.Flags.OF;
+import static dev.tandem.core.cpu.Flags.PF;
+import static dev.tandem.core.cpu.Flags.SF;
+import static dev.tandem.core.cpu.Flags.ZF;
+
+/** The less frequent handlers: shifts, multiply/divide, BCD, bit operations and system instructions. */
+final class Exec2 {
+    private Exec2() { }
+
+    static void execute(Cpu c, int sz) {
+        switch (c.dHandler) {
+            case H.UD -> throw c.ud();
+            case H.SHIFT_Eb -> shift(c, 0, c.dImm);
+            case H.SHIFT_Ev -> shift(c, sz, c.dImm);
+            case H.SHIFT1_Eb -> shift(c, 0, 1);
+            case H.SHIFT1_Ev -> shift(c, sz, 1);
+            case H.SHIFTCL_Eb -> shift(c, 0, c.reg[ECX]);
+            case H.SHIFTCL_Ev -> shift(c, sz, c.reg[ECX]);
+            case H.MUL_Eb -> {
+                int r = (c.reg[EAX] & 0xFF) * c.readE(0);
+                c.setReg(EAX, 1, r);
+                mulFlags(c, (r & 0xFF00) != 0, r, 0);
+            }
+            case H.MUL_Ev -> {
+                if (sz == 2) {
+                    long r = (c.reg[EAX] & 0xFFFFFFFFL) * (c.readE(2) & 0xFFFFFFFFL);
+                    c.reg[EAX] = (int) r;
+                    c.reg[EDX] = (int) (r >>> 32);
+                    mulFlags(c, (r >>> 32) != 0, (int) r, 2);
+                } else {
+                    int r = (c.reg[EAX] & 0xFFFF) * c.readE(1);
+                    c.setReg(EAX, 1, r);
+                    c.setReg(EDX, 1, r >>> 16);
+                    mulFlags(c, (r >>> 16) != 0, r, 1);
+                }
+            }
+            case H.IMUL_Eb -> {
+                int r = (byte) c.reg[EAX] * (byte) c.readE(0);
+                c.setReg(EAX, 1, r);
+                mulFlags(c, r != (byte) r, r, 0);
+            }
+            case H.IMUL_Ev -> {
+                if (sz == 2) {
+                    long r = (long) c.reg[EAX] * c.readE(2);
+                    c.reg[EAX] = (int) r;
+                    c.reg[EDX] = (int) (r >>> 32);
+                    mulFlags(c, r != (int) r, (int) r, 2);
+                } else {
+                    int r = (short) c.reg[EAX] * (short) c.readE(1);
+                    c.setReg(EAX, 1, r);
+                    c.setReg(EDX, 1, r >>> 16);
+                    mulFlags(c, r != (short) r, r, 1);
+                }
+            }
+            case H.IMUL_GvEv -> imul3(c, sz, c.readE(sz));
+            case H.IMUL_GvEvI -> {
+                int src = c.readE(sz);
+                int saveReg = c.dReg;
+                long r = sz == 2 ? (long) src * c.dImm : (long) (short) src * (short) c.dImm;
+                c.setReg(saveReg, sz, (int) r);
+                boolean ovf = sz == 2 ? r != (int) r : r != (short) r;
+                mulFlags(c, ovf, (int) r, sz);
+            }
+            case H.DIV_Eb -> {
+                int d = c.readE(0);
+                if (d == 0) throw c.fault(0);
+                int a = c.reg[EAX] & 0xFFFF;
+                int q = a / d;
+                if (q > 0xFF) throw c.fault(0);
+                c.setReg(EAX, 1, ((a % d) << 8) | q);
+            }
+            case H.DIV_Ev -> {
+                if (sz == 2) {
+                    long d = c.readE(2) & 0xFFFFFFFFL;
+                    if (d == 0) throw c.fault(0);
+                    long a = ((long) c.reg[EDX] << 32) | (c.reg[EAX] & 0xFFFFFFFFL);
+                    long q = Long.divideUnsigned(a, d);
+                    if ((q >>> 32) != 0) throw c.fault(0);
+                    c.reg[EDX] = (int) Long.remainderUnsigned(a, d);
+                    c.reg[EAX] = (int) q;
+                } else {
+                    int d = c.readE(1);
+                    if (d == 0) throw c.fault(0);
+                    long a = ((c.reg[EDX] & 0xFFFFL) << 16) | (c.reg[EAX] & 0xFFFF);
+                    long q = a / d;
+                    if (q > 0xFFFF) throw c.fault(0);
+                    c.setReg(EDX, 1, (int) (a % d));
+                    c.setReg(EAX, 1, (int) q);
+                }
+            }
+            case H.IDIV_Eb -> {
+                int d = (byte) c.readE(0);
+                if (d == 0) throw c.fault(0);
+                int a = (short) c.reg[EAX];
+                int q = a / d;
+                if (q != (byte) q) throw c.fault(0);
+                c.setReg(EAX, 1, ((a % d) << 8) | (q & 0xFF));
+            }
+            case H.IDIV_Ev -> {
+                if (sz == 2) {
+                    long d = c.readE(2);
+                    if (d == 0) throw c.fault(0);
+                    long a = ((long) c.reg[EDX] << 32) | (c.reg[EAX] & 0xFFFFFFFFL);
+                    if (a == Long.MIN_VALUE && d == -1) throw c.fault(0);
+                    long q = a / d;
+                    if (q != (int) q) throw c.fault(0);
+                    c.reg[EDX] = (int) (a % d);
+                    c.reg[EAX] = (int) q;
+                } else {
+                    int d = (short) c.readE(1);
+                    if (d == 0) throw c.fault(0);
+                    int a = (c.reg[EDX] << 16) | (c.reg[EAX] & 0xFFFF);
+                    if (a == Integer.MIN_VALUE && d == -1) throw c.fault(0);
+                    int q = a / d;
+                    if (q != (short) q) throw c.fault(0);
+                    c.setReg(EDX, 1, a % d);
+                    c.setReg(EAX, 1, q);
+                }
+            }
+            case H.DAA -> daa(c);
+            case H.DAS -> das(c);
+            case H.AAA -> aaa(c);
+            case H.AAS -> aas(c);
+            case H.AAM -> {
+                int base = c.dImm & 0xFF;
+                if (base == 0) throw c.fault(0);
+                int al = c.reg[EAX] & 0xFF;
+                int r = ((al / base) << 8) | (al % base);
+                c.setReg(EAX, 1, r);
+                szp(c, r & 0xFF, 0);
+            }
+            case H.AAD -> {
+                int base = c.dImm & 0xFF;
+                int al = c.reg[EAX] & 0xFF, ah = (c.reg[EAX] >>> 8) & 0xFF;
+                int r = (al + ah * base) & 0xFF;
+                c.setReg(EAX, 1, r);
+                szp(c, r, 0);
+            }
+            case H.BOUND -> {
+                int idx = c.getReg(c.dReg, sz);
+                int lo, hi;
+                if (sz == 2) {
+                    lo = c.rd32(c.dSeg, c.eaOff);
+                    hi = c.rd32(c.dSeg, c.eaOff + 4);
+                } else {
+                    idx = (short) idx;
+                    lo = (short) c.rd16(c.dSeg, c.eaOff);
+                    hi = (short) c.rd16(c.dSeg, (c.eaOff + 2) & (c.dAddr32 ? -1 : 0xFFFF));
+                }
+                if (idx < lo || idx > hi) throw c.fault(5);
+            }
+            case H.ARPL -> {
+                int dst = c.readE(1);
+                int src = c.getReg(c.dReg, 1);
+                c.materialize();
+                if ((dst & 3) < (src & 3)) {
+                    c.writeE(1, (dst & ~3) | (src & 3));
+                    c.eflags |= ZF;
+                } else {
+                    c.eflags &= ~ZF;
+                }
+            }
+            case H.SETCC -> c.writeE(0, c.cond(c.dSub) ? 1 : 0);
+            case H.CMOVCC -> {
+                int v = c.readE(sz);
+                if (c.cond(c.dSub)) c.setReg(c.dReg, sz, v);
+            }
+            case H.ENTER -> enter(c, sz);
+            case H.LEAVE -> {
+                int bp = c.stack32 ? c.reg[EBP] : c.reg[EBP] & 0xFFFF;
+                int v = sz == 2 ? c.rd32(SS, bp) : c.rd16(SS, bp);
+                c.setSp(bp + (sz == 2 ? 4 : 2));
+                if (!c.stack32) c.reg[ESP] = (c.reg[ESP] & 0xFFFF0000) | ((bp + (sz == 2 ? 4 : 2)) & 0xFFFF);
+                c.setReg(EBP, sz, v);
+            }
+            case H.LxS -> {
+                int off = c.rd(c.dSeg, c.eaOff, sz);
+                int sel = c.rd16(c.dSeg, c.eaOff + (sz == 2 ? 4 : 2));
+                c.loadSeg(c.dSub, sel);
+                c.setReg(c.dReg, sz, off);
+                if (c.dSub == SS) c.inhibitIrq = true;
+            }
+            case H.MOVZX_Eb -> c.setReg(c.dReg, sz, c.readE(0));
+            case H.MOVZX_Ew -> c.setReg(c.dReg, sz, c.readE(1));
+            case H.MOVSX_Eb -> c.setReg(c.dReg, sz, (byte) c.readE(0));
+            case H.MOVSX_Ew -> c.setReg(c.dReg, sz, (short) c.readE(1));
+            case H.BSWAP -> {
+                if (sz == 2) c.reg[c.dSub] = Integer.reverseBytes(c.reg[c.dSub]);
+                else c.setReg(c.dSub, 1, 0); // undefined for 16-bit operands; a P6 clears the word
+            }
+            case H.XADD_Eb -> {
+                int d = c.readE(0);
+                int s = c.getReg8(c.dReg);
+                int r = c.alu(0, d, s, 0);
+                c.writeE(0, r);
+                c.setReg8(c.dReg, d);
+            }
+            case H.XADD_Ev -> {
+                int d = c.readE(sz);
+                int s = c.getReg(c.dReg, sz);
+                int r = c.alu(0, d, s, sz);
+                c.writeE(sz, r);
+                c.setReg(c.dReg, sz, d);
+            }
+            case H.CMPXCHG_Eb -> cmpxchg(c, 0);
+            case H.CMPXCHG_Ev -> cmpxchg(c, sz);
+            case H.CMPXCHG8B -> {
+                int lo = c.rd32(c.dSeg, c.eaOff);
+                int hi = c.rd32(c.dSeg, c.eaOff + 4);
+                c.materialize();
+                if (lo == c.reg[EAX] && hi == c.reg[EDX]) {
+                    c.wr32(c.dSeg, c.eaOff, c.reg[EBX]);
+                    c.wr32(c.dSeg, c.eaOff + 4, c.reg[ECX]);
+                    c.eflags |= ZF;
+                } else {
+                    c.wr32(c.dSeg, c.eaOff, lo);
+                    c.wr32(c.dSeg, c.eaOff + 4, hi);
+                    c.reg[EAX] = lo;
+                    c.reg[EDX] = hi;
+                    c.eflags &= ~ZF;
+                }
+            }
+            case H.BT_EvGv -> bitOp(c, sz, c.dSub, c.getReg(c.dReg, sz), true);
+            case H.BT_EvIb -> bitOp(c, sz, c.dSub, c.dImm & 0xFF, false);
+            case H.BSF, H.BSR -> {
+                int v = c.readE(sz);
+                if (sz == 1) v &= 0xFFFF;
+                c.materialize();
+                if (v == 0) {
+                    c.eflags |= ZF;
+                } else {
+                    c.eflags &= ~ZF;
+                    int idx = c.dHandler == H.BSF ? Integer.numberOfTrailingZeros(v)
+                            : 31 - Integer.numberOfLeadingZeros(v);
+                    c.setReg(c.dReg, sz, idx);
+                }
+            }
+            case H.SHLD -> shld(c, sz, c.dSub == 1 ? c.reg[ECX] : c.dImm, true);
+            case H.SHRD -> shld(c, sz, c.dSub == 1 ? c.reg[ECX] : c.dImm, false);
+            case H.CPUID -> c.cpuid();
+            case H.RDTSC -> {
+                if ((c.cr4 & Cpu.CR4_TSD) != 0 && c.cpl != 0 && c.protectedMode()) throw c.gp(0);
+                long t = c.readTsc();
+                c.reg[EAX] = (int) t;
+                c.reg[EDX] = (int) (t >>> 32);
+            }
+            case H.RDMSR -> {
+                requireCpl0(c);
+                long v = Msr.read(c, c.reg[ECX]);
+                c.reg[EAX] = (int) v;
+                c.reg[EDX] = (int) (v >>> 32);
+            }
+            case H.WRMSR -> {
+                requireCpl0(c);
+                Msr.write(c, c.reg[ECX], ((long) c.reg[EDX] << 32) | (c.reg[EAX] & 0xFFFFFFFFL));
+            }
+            case H.WAIT -> {
+                if ((c.cr0 & (Cpu.CR0_MP | Cpu.CR0_TS)) == (Cpu.CR0_MP | Cpu.CR0_TS)) throw c.fault(7);
+                FpuGlue.checkPending(c);
+            }
+            case H.FPU -> FpuGlue.execute(c);
+            case H.CLTS -> {
+                requireCpl0(c);
+                c.cr0 &= ~Cpu.CR0_TS;
+            }
+            case H.MOV_RdCd -> {
+                requireCpl0(c);
+                int v;
+                switch (c.dReg) {
+                    case 0 -> v = c.cr0;
+                    case 2 -> v = c.cr2;
+                    case 3 -> v = c.cr3;
+                    case 4 -> v = c.cr4;
+                    default -> throw c.ud();
+                }
+                c.reg[c.dRm] = v;
+            }
+            case H.MOV_CdRd -> {
+                requireCpl0(c);
+                int v = c.reg[c.dRm];
+                switch (c.dReg) {
+                    case 0 -> c.writeCr0(v);
+                    case 2 -> c.cr2 = v;
+                    case 3 -> c.writeCr3(v);
+                    case 4 -> c.writeCr4(v);
+                    default -> throw c.ud();
+                }
+            }
+            case H.MOV_RdDd -> {
+                requireCpl0(c);
+                int r = debugReg(c, c.dReg);
+                c.reg[c.dRm] = c.dr[r];
+            }
+            case H.MOV_DdRd -> {
+                requireCpl0(c);
+                int r = debugReg(c, c.dReg);
+                int v = c.reg[c.dRm];
+                if (r == 6) v = (v & 0xE00F) | 0xFFFF0FF0;
+                else if (r == 7) v = (v & ~0x2000 & 0xFFFF23FF) | 0x400;
+                c.dr[r] = v;
+            }
+            case H.GRP6 -> SystemOps.grp6(c, sz);
+            case H.GRP7 -> SystemOps.grp7(c, sz);
+            case H.LAR -> SystemOps.lar(c, sz);
+            case H.LSL -> SystemOps.lsl(c, sz);
+            default -> throw new IllegalStateException("no handler for " + H.NAMES[c.dHandler]);
+        }
+    }
+
+    static void requireCpl0(Cpu c) {
+        if (c.protectedMode() && c.cpl != 0) throw c.gp(0);
+    }
+
+    private static int debugReg(Cpu c, int r) {
+        if (r == 4 || r == 5) {
+            if ((c.cr4 & Cpu.CR4_DE) != 0) throw c.ud();
+            return r + 2;
+        }
+        return r;
+    }
+
+    /** Sets SF ZF PF from {@code r}; clears CF OF AF (the "undefined" ones get a fixed value). */
+    private static void szp(Cpu c, int r, int sz) {
+        int f = 0;
+        r &= Cpu.mask(sz);
+        if (r == 0) f |= ZF;
+        if ((r & Cpu.signBit(sz)) != 0) f |= SF;
+        if ((Integer.bitCount(r & 0xFF) & 1) == 0) f |= PF;
+        c.setArith(f);
+    }
+
+    private static void mulFlags(Cpu c, boolean overflow, int low, int sz) {
+        int f = overflow ? CF | OF : 0;
+        low &= Cpu.mask(sz);
+        if (low == 0) f |= ZF;
+        if ((low & Cpu.signBit(sz)) != 0) f |= SF;
+        if ((Integer.bitCount(low & 0xFF) & 1) == 0) f |= PF;
+        c.setArith(f);
+    }
+
+    private static void imul3(Cpu c, int sz, int src) {
+        int dst = c.getReg(c.dReg, sz);
+        long r = sz == 2 ? (long) dst * src : (long) (short) dst * (short) src;
+        c.setReg(c.dReg, sz, (int) r);
+        boolean ovf = sz == 2 ? r != (int) r : r != (short) r;
+        mulFlags(c, ovf, (int) r, sz);
+    }
+
+    private static void shift(Cpu c, int sz, int count) {
+        int op = c.dSub;
+        count &= 31;
+        int v = c.readE(sz);
+        if (count == 0) {
+            c.writeE(sz, v); // a memory operand is still written (and its page checked)
+            return;
+        }
+        int bits = sz == 0 ? 8 : sz == 1 ? 16 : 32;
+        int m = Cpu.mask(sz);
+        int sign = Cpu.signBit(sz);
+        v &= m;
+        int r;
+        c.materialize();
+        int f = c.eflags;
+        boolean cf;
+        boolean of;
+        switch (op) {
+            case 0: { // ROL
+                int n = count & (bits - 1);
+                r = n == 0 ? v : ((v << n) | (v >>> (bits - n))) & m;
+                cf = (r & 1) != 0;
+                of = ((r & sign) != 0) ^ cf;
+                f = (f & ~(CF | OF)) | (cf ? CF : 0) | (of ? OF : 0);
+                c.eflags = f;
+                c.writeE(sz, r);
+                return;
+            }
+            case 1: { // ROR
+                int n = count & (bits - 1);
+                r = n == 0 ? v : ((v >>> n) | (v << (bits - n))) & m;
+                cf = (r & sign) != 0;
+                of = ((r & sign) != 0) ^ ((r & (sign >>> 1)) != 0);
+                f = (f & ~(CF | OF)) | (cf ? CF : 0) | (of ? OF : 0);
+                c.eflags = f;
+                c.writeE(sz, r);
+                return;
+            }
+            case 2: { // RCL
+                int n = sz == 2 ? count : count % (bits + 1);
+                long x = ((long) ((f & CF) != 0 ? 1 : 0) << bits) | v;
+                long full = (1L << (bits + 1)) - 1;
+                if (n != 0) x = ((x << n) | (x >>> (bits + 1 - n))) & full;
+                r = (int) (x & m);
+                cf = ((x >>> bits) & 1) != 0;
+                of = ((r & sign) != 0) ^ cf;
+                f = (f & ~(CF | OF)) | (cf ? CF : 0) | (of ? OF : 0);
+                c.eflags = f;
+                c.writeE(sz, r);
+                return;
+            }
+            case 3: { // RCR
+                int n = sz == 2 ? count : count % (bits + 1);
+                long x = ((long) ((f & CF) != 0 ? 1 : 0) << bits) | v;
+                long full = (1L << (bits + 1)) - 1;
+                if (n != 0) x = ((x >>> n) | (x << (bits + 1 - n))) & full;
+                r = (int) (x & m);
+                cf = ((x >>> bits) & 1) != 0;
+                of = ((r & sign) != 0) ^ ((r & (sign >>> 1)) != 0);
+                f = (f & ~(CF | OF)) | (cf ? CF : 0) | (of ? OF : 0);
+                c.eflags = f;
+                c.writeE(sz, r);
+                return;
+            }
+            case 4:
+            case 6: { // SHL/SAL
+                long x = ((long) v) << count;
+                r = (int) x & m;
+                cf = count <= bits && ((x >>> bits) & 1) != 0;
+                of = ((r & sign) != 0) ^ cf;
+                break;
+            }
+            case 5: { // SHR
+                cf = count <= bits && ((v >>> (count - 1)) & 1) != 0;
+                r = count >= bits ? 0 : v >>> count;
+                // defined for 1-bit shifts only; for longer shifts the last 1-bit step leaves OF clear
+                of = count == 1 && (v & sign) != 0;
+                break;
+            }
+            default: { // SAR
+                int sv = sz == 0 ? (byte) v : sz == 1 ? (short) v : v;
+                int n = Math.min(count, 31);
+                cf = ((sv >> (Math.min(count - 1, 31))) & 1) != 0;
+                r = (sv >> n) & m;
+                of = false;
+                break;
+            }
+        }
+        int nf = f & ~(CF | OF | SF | ZF | PF | AF);
+        if (cf) nf |= CF;
+        if (of) nf |= OF;
+        if (r == 0) nf |= ZF;
+        if ((r & sign) != 0) nf |= SF;
+        if ((Integer.bitCount(r & 0xFF) & 1) == 0) nf |= PF;
+        c.eflags = nf;
+        c.writeE(sz, r);
+    }
+
+    private static void shld(Cpu c, int sz, int count, boolean left) {
+        count &= 31;
+        int d = c.readE(sz);
+        if (count == 0) {
+            c.writeE(sz, d);
+            return;
+        }
+        int s = c.getReg(c.dReg, sz);
+        int bits = sz == 2 ? 32 : 16;
+        int m = Cpu.mask(sz);
+        int sign = Cpu.signBit(sz);
+        d &= m;
+        s &= m;
+        int r;
+        boolean cf;
+        if (sz == 2) {
+            long x = left ? (((long) d) << 32) | (s & 0xFFFFFFFFL) : (((long) s) << 32) | (d & 0xFFFFFFFFL);
+            if (left) {
+                long y = x << count;
+                r = (int) (y >>> 32);
+                cf = ((x >>> (64 - count)) & 1) != 0;
+            } else {
+                long y = x >>> count;
+                r = (int) y;
+                cf = ((x >>> (count - 1)) & 1) != 0;
+            }
+        } else {
+            // 16-bit: the operands form a 48-bit pattern dst:src:dst (counts above 16 are undefined)
+            long x = left ? (((long) d) << 32) | ((long) s << 16) | d : (((long) d) << 32) | ((long) s << 16) | d;
+            if (left) {
+                long y = x << count;
+                r = (int) (y >>> 32) & 0xFFFF;
+                cf = ((x >>> (48 - count)) & 1) != 0;
+            } else {
+                long z = ((long) d) | ((long) s << 16) | ((long) d << 32);
+                long y = z >>> count;
+                r = (int) y & 0xFFFF;
+                cf = ((z >>> (count - 1)) & 1) != 0;
+            }
+        }
+        c.materialize();
+        int nf = c.eflags & ~(CF | OF | SF | ZF | PF | AF);
+        if (cf) nf |= CF;
+        if (((r ^ d) & sign) != 0) nf |= OF;
+        if ((r & m) == 0) nf |= ZF;
+        if ((r & sign) != 0) nf |= SF;
+        if ((Integer.bitCount(r & 0xFF) & 1) == 0) nf |= PF;
+        c.eflags = nf;
+        c.writeE(sz, r);
+    }
+
+    private static void bitOp(Cpu c, int sz, int op, int bitOff, boolean regOffset) {
+        int bits = sz == 2 ? 32 : 16;
+        int v;
+        int bit;
+        if (c.dMod == 3) {
+            bit = bitOff & (bits - 1);
+            v = c.getReg(c.dRm, sz);
+            c.setCFOnly(((v >>> bit) & 1) != 0);
+            if (op != 0) c.setReg(c.dRm, sz, apply(op, v, bit));
+            return;
+        }
+        int off = c.eaOff;
+        if (regOffset) {
+            int signedOff = sz == 2 ? bitOff : (short) bitOff;
+            int unit = signedOff >> (sz == 2 ? 5 : 4);
+            off += unit * (bits / 8);
+            if (!c.dAddr32) off &= 0xFFFF;
+            bit = signedOff & (bits - 1);
+        } else {
+            bit = bitOff & (bits - 1);
+        }
+        v = c.rd(c.dSeg, off, sz);
+        c.setCFOnly(((v >>> bit) & 1) != 0);
+        if (op != 0) c.wr(c.dSeg, off, sz, apply(op, v, bit));
+    }
+
+    private static int apply(int op, int v, int bit) {
+        return switch (op) {
+            case 1 -> v | (1 << bit);
+            case 2 -> v & ~(1 << bit);
+            default -> v ^ (1 << bit);
+        };
+    }
+
+    private static void cmpxchg(Cpu c, int sz) {
+        int d = c.readE(sz);
+        int a = c.getReg(EAX, sz);
+        c.alu(7, a, d, sz);
+        if (((a ^ d) & Cpu.mask(sz)) == 0) {
+            c.writeE(sz, c.getReg(c.dReg, sz));
+        } else {
+            c.writeE(sz, d);
+            c.setReg(EAX, sz, d);
+        }
+    }
+
+    private static void enter(Cpu c, int sz) {
+        int size = c.dImm & 0xFFFF;
+        int level = c.dImm2 & 31;
+        int n = sz == 2 ? 4 : 2;
+        int sp = c.reg[ESP];
+        int bp = c.reg[EBP];
+        // compute every stack write first, then commit
+        int a = c.stack32 ? sp - n : (sp - n) & 0xFFFF;
+        if (n == 4) c.wr32(SS, a, bp);
+        else c.wr16(SS, a, bp);
+        int frame = a;
+        int cur = a;
+        if (level > 0) {
+            int b = bp;
+            for (int i = 1; i < level; i++) {
+                b = c.stack32 ? b - n : (b - n) & 0xFFFF;
+                int v = n == 4 ? c.rd32(SS, b) : c.rd16(SS, b);
+                cur = c.stack32 ? cur - n : (cur - n) & 0xFFFF;
+                if (n == 4) c.wr32(SS, cur, v);
+                else c.wr16(SS, cur, v);
+            }
+            cur = c.stack32 ? cur - n : (cur - n) & 0xFFFF;
+            if (n == 4) c.wr32(SS, cur, frame);
+            else c.wr16(SS, cur, frame);
+        }
+        int newSp = c.stack32 ? cur - size : (cur - size) & 0xFFFF;
+        // the final stack pointer must be writable too
+        if (size > 0) c.checkSeg(SS, newSp, 1, true);
+        c.setReg(EBP, sz, frame);
+        if (!c.stack32) c.reg[EBP] = sz == 2 ? frame : (c.reg[EBP] & 0xFFFF0000) | (frame & 0xFFFF);
+        c.setSp(newSp);
+    }
+
+    private static void daa(Cpu c) {
+        c.materialize();
+        int al = c.reg[EAX] & 0xFF;
+        boolean oldCf = (c.eflags & CF) != 0;
+        boolean af = (c.eflags & AF) != 0;
+        boolean cf = false;
+        int r = al;
+        if ((al & 0xF) > 9 || af) {
+            r = al + 6;
+            cf = oldCf || r > 0xFF;
+            af = true;
+        } else {
+            af = false;
+        }
+        if (al > 0x99 || oldCf) {
+            r += 0x60;
+            cf = true;
+        } else {
+            cf = false;
+        }
+        r &= 0xFF;
+        c.setReg8(EAX, r);
+        bcdFlags(c, r, cf, af);
+    }
+
+    private static void das(Cpu c) {
+        c.materialize();
+        int al = c.reg[EAX] & 0xFF;
+        boolean oldCf = (c.eflags & CF) != 0;
+        boolean af = (c.eflags & AF) != 0;
+        boolean cf = false;
+        int r = al;
+        if ((al & 0xF) > 9 || af) {
+            r = al - 6;
+            cf = oldCf || r < 0;
+            af = true;
+        } else {
+            af = false;
+        }
+        if (al > 0x99 || oldCf) {
+            r -= 0x60;
+            cf = true;
+        }
+        r &= 0xFF;
+        c.setReg8(EAX, r);
+        bcdFlags(c, r, cf, af);
+    }
+
+    private static void bcdFlags(Cpu c, int r, boolean cf, boolean af) {
+        int f = c.eflags & ~(CF | AF | SF | ZF | PF);
+        if (cf) f |= CF;
+        if (af) f |= AF;
+        if (r == 0) f |= ZF;
+        if ((r & 0x80) != 0) f |= SF;
+        if ((Integer.bitCount(r) & 1) == 0) f |= PF;
+        c.eflags = f;
+    }
+
+    private static void aaa(Cpu c) {
+        c.materialize();
+        int ax = c.reg[EAX] & 0xFFFF;
+        boolean adj = (ax & 0xF) > 9 || (c.eflags & AF) != 0;
+        if (adj) ax = (ax + 0x106) & 0xFFFF;
+        ax &= 0xFF0F;
+        c.setReg(EAX, 1, ax);
+        int f = c.eflags & ~(CF | AF);
+        if (adj) f |= CF | AF;
+        c.eflags = f;
+    }
+
+    private static void aas(Cpu c) {
+        c.materialize();
+        int ax = c.reg[EAX] & 0xFFFF;
+        boolean adj = (ax & 0xF) > 9 || (c.eflags & AF) != 0;
+        if (adj) {
+            int al = (ax - 6) & 0xFF;
+            int ah = ((ax >>> 8) - 1 - ((ax & 0xFF) < 6 ? 1 : 0)) & 0xFF;
+            ax = (ah << 8) | al;
+        }
+        ax &= 0xFF0F;
+        c.setReg(EAX, 1, ax);
+        int f = c.eflags & ~(CF | AF);
+        if (adj) f |= CF | AF;
+        c.eflags = f;
+    }
+}

@@ -1,0 +1,388 @@
+package dev.tandem.core.cpu;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * The one declarative table of the IA-32 integer instruction set implemented here.
+ *
+ * <p>Each row names an opcode (one byte, or {@code 0F xx}), optionally a ModRM reg field for group
+ * opcodes ({@code "80/3"}), the mnemonic, the operands in the Intel manual's notation
+ * ({@code Eb,Gb}, {@code Ev,Iz}, {@code Jb} ...), the handler that executes it, and a sub-operation
+ * number the handler interprets (ALU operation, condition code, register number ...).
+ *
+ * <p>The decoder derives everything it needs from the operand notation: whether a ModRM byte
+ * follows, and the size of each immediate. The conformance and differential tests read the same
+ * table to report coverage per instruction form.
+ */
+public final class OpTable {
+    private OpTable() { }
+
+    /** One instruction form. */
+    public record Form(int opcode, int regField, String mnemonic, String operands, int handler, int sub,
+                       int flags) {
+        /** {@code "0F A3"} / {@code "80/3"} style key, as in the test data file names. */
+        public String key() {
+            String op = opcode >= 0x100 ? String.format("0F%02X", opcode & 0xFF) : String.format("%02X", opcode);
+            return regField >= 0 ? op + "." + regField : op;
+        }
+
+        @Override
+        public String toString() {
+            return key() + " " + mnemonic + (operands.isEmpty() ? "" : " " + operands);
+        }
+    }
+
+    // ------------------------------------------------------------------ form flags
+    /** The form may carry a LOCK prefix (memory destination only). */
+    public static final int LOCKABLE = 1;
+    /** Only valid in protected mode (not real or virtual-8086): #UD otherwise. */
+    public static final int PM_ONLY = 2;
+    /** Ends a decoded block (control transfer, or changes state decoding depends on). */
+    public static final int ENDS_BLOCK = 4;
+    /** ModRM must encode a memory operand; mod==3 raises #UD. */
+    public static final int MEM_ONLY = 8;
+    /** ModRM must encode a register operand (MOV CRn/DRn ignore mod). */
+    public static final int REG_ONLY = 16;
+
+    // ------------------------------------------------------------------ decode info packing
+    // info word: handler (bits 0-9) | sub (10-17) | modrm (18) | imm1 kind (19-22) | imm2 kind (23-25) | valid (26) | flags (27-31)
+    static final int IMM_NONE = 0, IMM_B = 1, IMM_W = 2, IMM_Z = 3, IMM_V = 4, IMM_SB = 5, IMM_JB = 6, IMM_JZ = 7,
+            IMM_AP = 8, IMM_O = 9;
+
+    static final int[] INFO = new int[512];
+    static final int[] GROUP_INFO = new int[512 * 8];
+    static final boolean[] IS_GROUP = new boolean[512];
+    private static final List<Form> FORMS = new ArrayList<>();
+
+    public static List<Form> forms() {
+        return Collections.unmodifiableList(FORMS);
+    }
+
+    static int handler(int info) {
+        return info & 0x3FF;
+    }
+
+    static int sub(int info) {
+        return (info >>> 10) & 0xFF;
+    }
+
+    static boolean hasModrm(int info) {
+        return (info & (1 << 18)) != 0;
+    }
+
+    static int imm1(int info) {
+        return (info >>> 19) & 0xF;
+    }
+
+    static int imm2(int info) {
+        return (info >>> 23) & 0x7;
+    }
+
+    static boolean valid(int info) {
+        return (info & (1 << 26)) != 0;
+    }
+
+    static int flags(int info) {
+        return info >>> 27;
+    }
+
+    private static void def(String op, String mnemonic, String operands, int handler, int sub, int flags) {
+        int slash = op.indexOf('/');
+        int reg = slash < 0 ? -1 : Integer.parseInt(op.substring(slash + 1));
+        String code = slash < 0 ? op : op.substring(0, slash);
+        int opcode = code.startsWith("0F") ? 0x100 | Integer.parseInt(code.substring(2).trim(), 16)
+                : Integer.parseInt(code, 16);
+        boolean modrm = reg >= 0;
+        int imm1 = IMM_NONE, imm2 = IMM_NONE;
+        if (!operands.isEmpty()) {
+            for (String o : operands.split(",")) {
+                switch (o) {
+                    case "Eb", "Ev", "Ew", "Ed", "Gb", "Gv", "Gw", "Gd", "M", "Ma", "Mp", "Mq", "Ms", "Sw", "Rd", "Cd",
+                            "Dd", "Ep", "Mb" -> modrm = true;
+                    case "Ib" -> {
+                        if (imm1 == IMM_NONE) imm1 = IMM_B; else imm2 = IMM_B;
+                    }
+                    case "Iw" -> imm1 = IMM_W;
+                    case "Iz" -> imm1 = IMM_Z;
+                    case "Iv" -> imm1 = IMM_V;
+                    case "Ibs" -> imm1 = IMM_SB;
+                    case "Jb" -> imm1 = IMM_JB;
+                    case "Jz" -> imm1 = IMM_JZ;
+                    case "Ap" -> imm1 = IMM_AP;
+                    case "Ob", "Ov" -> imm1 = IMM_O;
+                    case "AL", "CL", "DX", "eAX", "AX", "1", "Zb", "Zv", "Sreg", "rSP" -> { }
+                    default -> throw new IllegalStateException("unknown operand " + o + " in " + op);
+                }
+            }
+        }
+        int info = handler | (sub << 10) | (modrm ? 1 << 18 : 0) | (imm1 << 19) | (imm2 << 23) | (1 << 26)
+                | (flags << 27);
+        if (reg >= 0) {
+            IS_GROUP[opcode] = true;
+            GROUP_INFO[opcode * 8 + reg] = info;
+        } else {
+            if (INFO[opcode] != 0) throw new IllegalStateException("duplicate " + op);
+            INFO[opcode] = info;
+        }
+        FORMS.add(new Form(opcode, reg, mnemonic, operands, handler, sub, flags));
+    }
+
+    private static void def(String op, String mnemonic, String operands, int handler) {
+        def(op, mnemonic, operands, handler, 0, 0);
+    }
+
+    private static final String[] ALU = {"ADD", "OR", "ADC", "SBB", "AND", "SUB", "XOR", "CMP"};
+    private static final String[] SHIFT = {"ROL", "ROR", "RCL", "RCR", "SHL", "SHR", "SAL", "SAR"};
+    private static final String[] CC = {"O", "NO", "B", "AE", "E", "NE", "BE", "A", "S", "NS", "P", "NP", "L", "GE", "LE",
+            "G"};
+    private static final String[] REG32 = {"EAX", "ECX", "EDX", "EBX", "ESP", "EBP", "ESI", "EDI"};
+    private static final String[] SEG = {"ES", "CS", "SS", "DS", "FS", "GS"};
+
+    static {
+        final int L = LOCKABLE, E = ENDS_BLOCK;
+        for (int a = 0; a < 8; a++) {
+            int b = a * 8;
+            int lk = a == 7 ? 0 : L;
+            def(hex(b), ALU[a], "Eb,Gb", H.ALU_EbGb, a, lk);
+            def(hex(b + 1), ALU[a], "Ev,Gv", H.ALU_EvGv, a, lk);
+            def(hex(b + 2), ALU[a], "Gb,Eb", H.ALU_GbEb, a, 0);
+            def(hex(b + 3), ALU[a], "Gv,Ev", H.ALU_GvEv, a, 0);
+            def(hex(b + 4), ALU[a], "AL,Ib", H.ALU_ALIb, a, 0);
+            def(hex(b + 5), ALU[a], "eAX,Iz", H.ALU_eAXIz, a, 0);
+            def("80/" + a, ALU[a], "Eb,Ib", H.ALU_EbIb, a, lk);
+            def("81/" + a, ALU[a], "Ev,Iz", H.ALU_EvIz, a, lk);
+            def("82/" + a, ALU[a], "Eb,Ib", H.ALU_EbIb, a, lk);
+            def("83/" + a, ALU[a], "Ev,Ibs", H.ALU_EvIz, a, lk);
+        }
+        def("06", "PUSH", "Sreg", H.PUSH_SEG, 0, 0);
+        def("07", "POP", "Sreg", H.POP_SEG, 0, E);
+        def("0E", "PUSH", "Sreg", H.PUSH_SEG, 1, 0);
+        def("16", "PUSH", "Sreg", H.PUSH_SEG, 2, 0);
+        def("17", "POP", "Sreg", H.POP_SEG, 2, E);
+        def("1E", "PUSH", "Sreg", H.PUSH_SEG, 3, 0);
+        def("1F", "POP", "Sreg", H.POP_SEG, 3, E);
+        def("27", "DAA", "", H.DAA);
+        def("2F", "DAS", "", H.DAS);
+        def("37", "AAA", "", H.AAA);
+        def("3F", "AAS", "", H.AAS);
+        for (int r = 0; r < 8; r++) {
+            def(hex(0x40 + r), "INC", "Zv", H.INC_Zv, r, 0);
+            def(hex(0x48 + r), "DEC", "Zv", H.DEC_Zv, r, 0);
+            def(hex(0x50 + r), "PUSH", "Zv", H.PUSH_Zv, r, 0);
+            def(hex(0x58 + r), "POP", "Zv", H.POP_Zv, r, 0);
+        }
+        def("60", "PUSHA", "", H.PUSHA);
+        def("61", "POPA", "", H.POPA);
+        def("62", "BOUND", "Gv,Ma", H.BOUND, 0, MEM_ONLY);
+        def("63", "ARPL", "Ew,Gw", H.ARPL, 0, PM_ONLY);
+        def("68", "PUSH", "Iz", H.PUSH_I);
+        def("69", "IMUL", "Gv,Ev,Iz", H.IMUL_GvEvI);
+        def("6A", "PUSH", "Ibs", H.PUSH_I);
+        def("6B", "IMUL", "Gv,Ev,Ibs", H.IMUL_GvEvI);
+        def("6C", "INSB", "", H.INS, 1, 0);
+        def("6D", "INSW", "", H.INS, 0, 0);
+        def("6E", "OUTSB", "", H.OUTS, 1, 0);
+        def("6F", "OUTSW", "", H.OUTS, 0, 0);
+        for (int c = 0; c < 16; c++) {
+            def(hex(0x70 + c), "J" + CC[c], "Jb", H.JCC, c, E);
+            def("0F" + hex(0x80 + c), "J" + CC[c], "Jz", H.JCC, c, E);
+            def("0F" + hex(0x90 + c), "SET" + CC[c], "Eb", H.SETCC, c, 0);
+            def("0F" + hex(0x40 + c), "CMOV" + CC[c], "Gv,Ev", H.CMOVCC, c, 0);
+        }
+        def("84", "TEST", "Eb,Gb", H.TEST_EbGb);
+        def("85", "TEST", "Ev,Gv", H.TEST_EvGv);
+        def("86", "XCHG", "Eb,Gb", H.XCHG_EbGb, 0, L);
+        def("87", "XCHG", "Ev,Gv", H.XCHG_EvGv, 0, L);
+        def("88", "MOV", "Eb,Gb", H.MOV_EbGb);
+        def("89", "MOV", "Ev,Gv", H.MOV_EvGv);
+        def("8A", "MOV", "Gb,Eb", H.MOV_GbEb);
+        def("8B", "MOV", "Gv,Ev", H.MOV_GvEv);
+        def("8C", "MOV", "Ev,Sw", H.MOV_EvSw);
+        def("8D", "LEA", "Gv,M", H.LEA, 0, MEM_ONLY);
+        def("8E", "MOV", "Sw,Ew", H.MOV_SwEw, 0, E);
+        def("8F/0", "POP", "Ev", H.POP_Ev);
+        def("90", "NOP", "", H.NOP);
+        for (int r = 1; r < 8; r++) def(hex(0x90 + r), "XCHG", "eAX,Zv", H.XCHG_eAX, r, 0);
+        def("98", "CBW", "", H.CBW);
+        def("99", "CWD", "", H.CWD);
+        def("9A", "CALLF", "Ap", H.CALLF_Ap, 0, E);
+        def("9B", "WAIT", "", H.WAIT);
+        def("9C", "PUSHF", "", H.PUSHF);
+        def("9D", "POPF", "", H.POPF, 0, E);
+        def("9E", "SAHF", "", H.SAHF);
+        def("9F", "LAHF", "", H.LAHF);
+        def("A0", "MOV", "AL,Ob", H.MOV_ALOb);
+        def("A1", "MOV", "eAX,Ov", H.MOV_eAXOv);
+        def("A2", "MOV", "Ob,AL", H.MOV_ObAL);
+        def("A3", "MOV", "Ov,eAX", H.MOV_OveAX);
+        def("A4", "MOVSB", "", H.MOVS, 1, 0);
+        def("A5", "MOVSW", "", H.MOVS, 0, 0);
+        def("A6", "CMPSB", "", H.CMPS, 1, 0);
+        def("A7", "CMPSW", "", H.CMPS, 0, 0);
+        def("A8", "TEST", "AL,Ib", H.TEST_ALIb);
+        def("A9", "TEST", "eAX,Iz", H.TEST_eAXIz);
+        def("AA", "STOSB", "", H.STOS, 1, 0);
+        def("AB", "STOSW", "", H.STOS, 0, 0);
+        def("AC", "LODSB", "", H.LODS, 1, 0);
+        def("AD", "LODSW", "", H.LODS, 0, 0);
+        def("AE", "SCASB", "", H.SCAS, 1, 0);
+        def("AF", "SCASW", "", H.SCAS, 0, 0);
+        for (int r = 0; r < 8; r++) {
+            def(hex(0xB0 + r), "MOV", "Zb,Ib", H.MOV_ZbIb, r, 0);
+            def(hex(0xB8 + r), "MOV", "Zv,Iv", H.MOV_ZvIv, r, 0);
+        }
+        for (int s = 0; s < 8; s++) {
+            def("C0/" + s, SHIFT[s], "Eb,Ib", H.SHIFT_Eb, s, 0);
+            def("C1/" + s, SHIFT[s], "Ev,Ib", H.SHIFT_Ev, s, 0);
+            def("D0/" + s, SHIFT[s], "Eb,1", H.SHIFT1_Eb, s, 0);
+            def("D1/" + s, SHIFT[s], "Ev,1", H.SHIFT1_Ev, s, 0);
+            def("D2/" + s, SHIFT[s], "Eb,CL", H.SHIFTCL_Eb, s, 0);
+            def("D3/" + s, SHIFT[s], "Ev,CL", H.SHIFTCL_Ev, s, 0);
+        }
+        def("C2", "RET", "Iw", H.RET_Iw, 0, E);
+        def("C3", "RET", "", H.RET, 0, E);
+        def("C4", "LES", "Gv,Mp", H.LxS, 0, MEM_ONLY);
+        def("C5", "LDS", "Gv,Mp", H.LxS, 3, MEM_ONLY);
+        def("C6/0", "MOV", "Eb,Ib", H.MOV_EbIb);
+        def("C7/0", "MOV", "Ev,Iz", H.MOV_EvIz);
+        def("C8", "ENTER", "Iw,Ib", H.ENTER);
+        def("C9", "LEAVE", "", H.LEAVE);
+        def("CA", "RETF", "Iw", H.RETF, 1, E);
+        def("CB", "RETF", "", H.RETF, 0, E);
+        def("CC", "INT3", "", H.INT3, 0, E);
+        def("CD", "INT", "Ib", H.INT_Ib, 0, E);
+        def("CE", "INTO", "", H.INTO, 0, E);
+        def("CF", "IRET", "", H.IRET, 0, E);
+        def("D4", "AAM", "Ib", H.AAM);
+        def("D5", "AAD", "Ib", H.AAD);
+        def("D6", "SALC", "", H.SALC);
+        def("D7", "XLAT", "", H.XLAT);
+        for (int f = 0; f < 8; f++) def(hex(0xD8 + f), "ESC", "Ev", H.FPU, f, 0);
+        def("E0", "LOOPNE", "Jb", H.LOOP, 0, E);
+        def("E1", "LOOPE", "Jb", H.LOOP, 1, E);
+        def("E2", "LOOP", "Jb", H.LOOP, 2, E);
+        def("E3", "JCXZ", "Jb", H.JCXZ, 0, E);
+        def("E4", "IN", "AL,Ib", H.IN_I, 1, 0);
+        def("E5", "IN", "eAX,Ib", H.IN_I, 0, 0);
+        def("E6", "OUT", "Ib,AL", H.OUT_I, 1, 0);
+        def("E7", "OUT", "Ib,eAX", H.OUT_I, 0, 0);
+        def("E8", "CALL", "Jz", H.CALL_Jz, 0, E);
+        def("E9", "JMP", "Jz", H.JMP_J, 0, E);
+        def("EA", "JMPF", "Ap", H.JMPF_Ap, 0, E);
+        def("EB", "JMP", "Jb", H.JMP_J, 0, E);
+        def("EC", "IN", "AL,DX", H.IN_DX, 1, 0);
+        def("ED", "IN", "eAX,DX", H.IN_DX, 0, 0);
+        def("EE", "OUT", "DX,AL", H.OUT_DX, 1, 0);
+        def("EF", "OUT", "DX,eAX", H.OUT_DX, 0, 0);
+        def("F1", "INT1", "", H.INT1, 0, E);
+        def("F4", "HLT", "", H.HLT, 0, E);
+        def("F5", "CMC", "", H.CMC);
+        def("F6/0", "TEST", "Eb,Ib", H.TEST_EbIb);
+        def("F6/1", "TEST", "Eb,Ib", H.TEST_EbIb);
+        def("F6/2", "NOT", "Eb", H.NOT_Eb, 0, L);
+        def("F6/3", "NEG", "Eb", H.NEG_Eb, 0, L);
+        def("F6/4", "MUL", "Eb", H.MUL_Eb);
+        def("F6/5", "IMUL", "Eb", H.IMUL_Eb);
+        def("F6/6", "DIV", "Eb", H.DIV_Eb);
+        def("F6/7", "IDIV", "Eb", H.IDIV_Eb);
+        def("F7/0", "TEST", "Ev,Iz", H.TEST_EvIz);
+        def("F7/1", "TEST", "Ev,Iz", H.TEST_EvIz);
+        def("F7/2", "NOT", "Ev", H.NOT_Ev, 0, L);
+        def("F7/3", "NEG", "Ev", H.NEG_Ev, 0, L);
+        def("F7/4", "MUL", "Ev", H.MUL_Ev);
+        def("F7/5", "IMUL", "Ev", H.IMUL_Ev);
+        def("F7/6", "DIV", "Ev", H.DIV_Ev);
+        def("F7/7", "IDIV", "Ev", H.IDIV_Ev);
+        def("F8", "CLC", "", H.CLC);
+        def("F9", "STC", "", H.STC);
+        def("FA", "CLI", "", H.CLI);
+        def("FB", "STI", "", H.STI, 0, E);
+        def("FC", "CLD", "", H.CLD);
+        def("FD", "STD", "", H.STD);
+        def("FE/0", "INC", "Eb", H.INC_Eb, 0, L);
+        def("FE/1", "DEC", "Eb", H.DEC_Eb, 0, L);
+        def("FF/0", "INC", "Ev", H.INC_Ev, 0, L);
+        def("FF/1", "DEC", "Ev", H.DEC_Ev, 0, L);
+        def("FF/2", "CALL", "Ev", H.CALL_Ev, 0, E);
+        def("FF/3", "CALLF", "Mp", H.CALLF_Ep, 0, E | MEM_ONLY);
+        def("FF/4", "JMP", "Ev", H.JMP_Ev, 0, E);
+        def("FF/5", "JMPF", "Mp", H.JMPF_Ep, 0, E | MEM_ONLY);
+        def("FF/6", "PUSH", "Ev", H.PUSH_Ev);
+
+        // ---- two-byte opcodes
+        String[] g6 = {"SLDT", "STR", "LLDT", "LTR", "VERR", "VERW"};
+        for (int r = 0; r < 6; r++) def("0F00/" + r, g6[r], "Ew", H.GRP6, r, PM_ONLY | E);
+        String[] g7 = {"SGDT", "SIDT", "LGDT", "LIDT", "SMSW", null, "LMSW", "INVLPG"};
+        for (int r = 0; r < 8; r++) {
+            if (g7[r] == null) continue;
+            int fl = (r < 4 || r == 7) ? MEM_ONLY : 0;
+            def("0F01/" + r, g7[r], r == 4 || r == 6 ? "Ew" : "Ms", H.GRP7, r, fl | E);
+        }
+        def("0F02", "LAR", "Gv,Ew", H.LAR, 0, PM_ONLY);
+        def("0F03", "LSL", "Gv,Ew", H.LSL, 0, PM_ONLY);
+        def("0F06", "CLTS", "", H.CLTS, 0, E);
+        def("0F08", "INVD", "", H.NOP);
+        def("0F09", "WBINVD", "", H.NOP);
+        def("0F0B", "UD2", "", H.UD, 0, E);
+        for (int n = 0x18; n <= 0x1F; n++) def("0F" + hex(n), "NOP", "Ev", H.NOP_Ev);
+        def("0F20", "MOV", "Rd,Cd", H.MOV_RdCd, 0, REG_ONLY);
+        def("0F21", "MOV", "Rd,Dd", H.MOV_RdDd, 0, REG_ONLY);
+        def("0F22", "MOV", "Cd,Rd", H.MOV_CdRd, 0, REG_ONLY | E);
+        def("0F23", "MOV", "Dd,Rd", H.MOV_DdRd, 0, REG_ONLY | E);
+        def("0F30", "WRMSR", "", H.WRMSR, 0, E);
+        def("0F31", "RDTSC", "", H.RDTSC);
+        def("0F32", "RDMSR", "", H.RDMSR);
+        def("0FA0", "PUSH", "Sreg", H.PUSH_SEG, 4, 0);
+        def("0FA1", "POP", "Sreg", H.POP_SEG, 4, 0);
+        def("0FA2", "CPUID", "", H.CPUID);
+        def("0FA3", "BT", "Ev,Gv", H.BT_EvGv, 0, 0);
+        def("0FA4", "SHLD", "Ev,Gv,Ib", H.SHLD, 0, 0);
+        def("0FA5", "SHLD", "Ev,Gv,CL", H.SHLD, 1, 0);
+        def("0FA8", "PUSH", "Sreg", H.PUSH_SEG, 5, 0);
+        def("0FA9", "POP", "Sreg", H.POP_SEG, 5, 0);
+        def("0FAB", "BTS", "Ev,Gv", H.BT_EvGv, 1, L);
+        def("0FAC", "SHRD", "Ev,Gv,Ib", H.SHRD, 0, 0);
+        def("0FAD", "SHRD", "Ev,Gv,CL", H.SHRD, 1, 0);
+        def("0FAF", "IMUL", "Gv,Ev", H.IMUL_GvEv);
+        def("0FB0", "CMPXCHG", "Eb,Gb", H.CMPXCHG_Eb, 0, L);
+        def("0FB1", "CMPXCHG", "Ev,Gv", H.CMPXCHG_Ev, 0, L);
+        def("0FB2", "LSS", "Gv,Mp", H.LxS, 2, MEM_ONLY | E);
+        def("0FB3", "BTR", "Ev,Gv", H.BT_EvGv, 2, L);
+        def("0FB4", "LFS", "Gv,Mp", H.LxS, 4, MEM_ONLY);
+        def("0FB5", "LGS", "Gv,Mp", H.LxS, 5, MEM_ONLY);
+        def("0FB6", "MOVZX", "Gv,Eb", H.MOVZX_Eb);
+        def("0FB7", "MOVZX", "Gv,Ew", H.MOVZX_Ew);
+        for (int r = 4; r < 8; r++) {
+            def("0FBA/" + r, new String[] {"BT", "BTS", "BTR", "BTC"}[r - 4], "Ev,Ib", H.BT_EvIb, r - 4,
+                    r == 4 ? 0 : L);
+        }
+        def("0FBB", "BTC", "Ev,Gv", H.BT_EvGv, 3, L);
+        def("0FBC", "BSF", "Gv,Ev", H.BSF);
+        def("0FBD", "BSR", "Gv,Ev", H.BSR);
+        def("0FBE", "MOVSX", "Gv,Eb", H.MOVSX_Eb);
+        def("0FBF", "MOVSX", "Gv,Ew", H.MOVSX_Ew);
+        def("0FC0", "XADD", "Eb,Gb", H.XADD_Eb, 0, L);
+        def("0FC1", "XADD", "Ev,Gv", H.XADD_Ev, 0, L);
+        def("0FC7/1", "CMPXCHG8B", "Mq", H.CMPXCHG8B, 0, L | MEM_ONLY);
+        for (int r = 0; r < 8; r++) def("0F" + hex(0xC8 + r), "BSWAP", "Zv", H.BSWAP, r, 0);
+    }
+
+    private static String hex(int v) {
+        return String.format("%02X", v);
+    }
+
+    /** Names of segment registers, general registers, condition codes (for disassembly and reports). */
+    public static String segName(int s) {
+        return SEG[s];
+    }
+
+    public static String reg32Name(int r) {
+        return REG32[r];
+    }
+
+    public static String ccName(int c) {
+        return CC[c];
+    }
+}
