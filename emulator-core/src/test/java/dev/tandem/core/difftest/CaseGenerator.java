@@ -248,7 +248,8 @@ final class CaseGenerator {
     }
 
     private static void shifts(List<Form> l) {
-        String[] names = {"rol", "ror", "rcl", "rcr", "shl", "shr", null, "sar"};
+        // /6 is the undocumented alias of SHL (SAL) that Intel and AMD processors execute as SHL
+        String[] names = {"rol", "ror", "rcl", "rcr", "shl", "shr", "sal(/6)", "sar"};
         String[] kinds = {"1", "cl", "imm8"};
         for (int op = 0; op < 8; op++) {
             if (names[op] == null) continue;

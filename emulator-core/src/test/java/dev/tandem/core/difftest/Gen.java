@@ -54,7 +54,31 @@ final class Gen {
 
     void finish() {
         if (n == 0) throw new IllegalStateException("form " + c.form.name() + " emitted no bytes");
+        shufflePrefixes();
         c.code = Arrays.copyOf(buf, n);
+    }
+
+    /**
+     * The order of legacy prefixes carries no meaning for the instructions generated here (no
+     * mandatory-prefix opcodes), so half of the time the leading prefixes are put in random order.
+     */
+    private void shufflePrefixes() {
+        int p = 0;
+        while (p < n && isPrefix(buf[p] & 0xFF)) p++;
+        if (p < 2 || !chance(50)) return;
+        for (int i = p - 1; i > 0; i--) {
+            int j = rnd.nextInt(i + 1);
+            byte t = buf[i];
+            buf[i] = buf[j];
+            buf[j] = t;
+        }
+    }
+
+    private static boolean isPrefix(int b) {
+        return switch (b) {
+            case 0x26, 0x2E, 0x36, 0x3E, 0x64, 0x65, 0x66, 0x67, 0xF0, 0xF2, 0xF3 -> true;
+            default -> false;
+        };
     }
 
     // ---------- values ----------

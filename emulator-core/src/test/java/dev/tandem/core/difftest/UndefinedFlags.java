@@ -63,7 +63,7 @@ final class UndefinedFlags {
     }
 
     /**
-     * Shifts and rotates. op: 0 ROL, 1 ROR, 2 RCL, 3 RCR, 4 SHL, 5 SHR, 7 SAR.
+     * Shifts and rotates. op: 0 ROL, 1 ROR, 2 RCL, 3 RCR, 4 SHL, 5 SHR, 6 SAL (alias of SHL), 7 SAR.
      * The count is masked to 5 bits. A masked count of 0 affects no flag.
      * SHL/SHR/SAR: CF is the last bit shifted out, but undefined for SHL and SHR when the count is
      *   at least the operand width; OF is defined only for 1-bit shifts; SF ZF PF follow the result;
@@ -79,7 +79,7 @@ final class UndefinedFlags {
             case 0, 1, 2, 3 -> {
                 return c == 1 ? ALL : ALL & ~OF;
             }
-            case 4, 5 -> {
+            case 4, 5, 6 -> {
                 int m = ALL & ~AF;
                 if (c != 1) m &= ~OF;
                 if (c >= size) m &= ~CF;
