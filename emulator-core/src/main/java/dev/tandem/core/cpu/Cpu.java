@@ -1096,6 +1096,11 @@ public final class Cpu {
     /** The count at which the current {@link #run} stops (REP loops stop there too). */
     long runLimit = Long.MAX_VALUE;
 
+    /** True when an external interrupt is pending and would be accepted now. */
+    public boolean interruptAcceptable() {
+        return interruptPending();
+    }
+
     /** True when an external interrupt would be accepted now. */
     boolean interruptPending() {
         return (eflags & IF) != 0 && pic != null && pic.hasInterrupt();
