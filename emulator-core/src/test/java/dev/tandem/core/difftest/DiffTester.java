@@ -13,8 +13,12 @@ import java.util.function.Predicate;
  * emulator, and compares registers, the defined EFLAGS bits, the scratch block and faults.
  *
  * <pre>
- * main args: [--cases N] [--seed S] [--filter SUBSTRING] [--native-only] [--details K] [--per-form]
+ * mvn -q -o -pl emulator-core test-compile
+ * java -cp emulator-core/target/classes:emulator-core/target/test-classes dev.tandem.core.difftest.DiffTester \
+ *      [--cases N] [--seed S] [--filter SUBSTRING|CATEGORY] [--native-only] [--details K] [--per-form]
  * </pre>
+ * Exit status 0 when every case agrees, 1 otherwise. The harness is built with gcc -m32 into
+ * emulator-core/target/difftest/harness (sources: emulator-core/src/test/native/difftest).
  */
 public final class DiffTester {
     static final long DEFAULT_SEED = 0x7A4DE17E57L;
