@@ -111,7 +111,7 @@ final class BenchCommand implements Callable<Integer> {
         @Option(names = "--qemu", paramLabel = "PATH", description = "qemu-system-i386 to use (default: the one on PATH)")
         String qemu;
 
-        @Option(names = "--prompt", defaultValue = "^\\S*\\s?[#$] $",
+        @Option(names = "--prompt", defaultValue = "^(\\S+@\\S+:)?[~/]\\S*\\s?[#$] $",
                 description = "regex for the shell prompt, matched against the current line even before its newline; "
                         + "the marker is called PROMPT (default: ${DEFAULT-VALUE})")
         String prompt;

@@ -1,0 +1,86 @@
+package dev.tandem.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tandem.core.guests.BuiltinGuests;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BenchCommandTest {
+    private static String[] run(String... args) {
+        PrintStream old = System.out;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        int rc;
+        try (PrintStream ps = new PrintStream(buf, true, StandardCharsets.UTF_8)) {
+            System.setOut(ps);
+            rc = Main.execute(args);
+        } finally {
+            System.setOut(old);
+        }
+        String out = buf.toString(StandardCharsets.UTF_8);
+        System.out.print(out);
+        return new String[] {Integer.toString(rc), out};
+    }
+
+    private static long number(String s) {
+        return Long.parseLong(s.replace(",", ""));
+    }
+
+    @Test
+    void cpuBenchReportsTheKnownInstructionCount(@TempDir Path tmp) throws Exception {
+        Path json = tmp.resolve("bench.json");
+        String[] r = run("bench", "--runs", "1", "--iterations", "20000", "--no-qemu", "--json", json.toString());
+        String out = r[1];
+        assertEquals("0", r[0], out);
+        long known = BuiltinGuests.benchLoopInstructions(20000);
+
+        Matcher header = Pattern.compile("20,000 iterations = ([\\d,]+) instructions between").matcher(out);
+        assertTrue(header.find(), out);
+        assertEquals(known, number(header.group(1)));
+
+        Matcher perRun = Pattern.compile("(?m)^tandem run 1: ([\\d,]+) instructions in (\\d+\\.\\d+) s = (\\d+\\.\\d+) MIPS$").matcher(out);
+        assertTrue(perRun.find(), out);
+        assertEquals(known, number(perRun.group(1)), "instructions counted by the emulator between the marks");
+        double secs = Double.parseDouble(perRun.group(2));
+        double mips = Double.parseDouble(perRun.group(3));
+        assertTrue(mips > 0, out);
+        assertEquals(known / (secs * 1e6), mips, mips * 0.01 + 0.01, "MIPS = instructions / time");
+
+        Matcher check = Pattern.compile("tandem instruction count: measured ([\\d,]+), known ([\\d,]+): (\\w+)").matcher(out);
+        assertTrue(check.find(), out);
+        assertEquals(known, number(check.group(1)));
+        assertEquals(known, number(check.group(2)));
+        assertEquals("match", check.group(3));
+
+        Matcher row = Pattern.compile("(?m)^tandem\\s+([\\d,]+)\\s+1\\s+(\\d+\\.\\d+) \\[(\\d+\\.\\d+)\\.\\.(\\d+\\.\\d+)\\]"
+                + "\\s+(\\d+\\.\\d+) \\[(\\d+\\.\\d+)\\.\\.(\\d+\\.\\d+)\\]$").matcher(out);
+        assertTrue(row.find(), "table row for tandem:\n" + out);
+        assertEquals(known, number(row.group(1)));
+        assertEquals(row.group(5), row.group(6), "one run: median == min");
+        assertEquals(row.group(5), row.group(7), "one run: median == max");
+        assertTrue(out.contains("qemu: skipped (--no-qemu)"), out);
+        assertTrue(!out.contains("qemu run"), out);
+
+        String j = Files.readString(json);
+        assertTrue(j.contains("\"knownInstructions\": " + known), j);
+        assertTrue(j.contains("\"measuredInstructions\": " + known), j);
+        assertTrue(j.contains("\"instructionCountMatches\": true"), j);
+        assertTrue(j.contains("\"qemu\": null"), j);
+    }
+
+    @Test
+    void badOptionsAreUsageErrors() {
+        assertEquals("2", run("bench", "--runs", "0", "--no-qemu")[0]);
+        assertEquals("2", run("bench", "cpu", "--iterations", "0", "--no-qemu")[0]);
+        assertEquals("2", run("bench", "boot", "--kernel", "/nonexistent/vmlinuz", "--no-qemu")[0]);
+        assertEquals("2", run("bench", "boot", "--guest-dir", "/nonexistent", "--no-qemu")[0]);
+    }
+}
