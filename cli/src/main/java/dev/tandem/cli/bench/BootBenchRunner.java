@@ -68,7 +68,7 @@ public final class BootBenchRunner {
         List<BootBench.Run> ours = new ArrayList<>();
         if (!o.noTandem()) {
             out.println("tandem mode: " + (o.mode() == Mode.IN_PROCESS ? "in-process (this JVM, no warm-up)"
-                    : "subprocess: " + String.join(" ", BootBench.tandemCommand(o.kernel(), o.initrd(), o.append(), o.ramBytes()))));
+                    : "subprocess: " + Shell.join(BootBench.tandemCommand(o.kernel(), o.initrd(), o.append(), o.ramBytes()))));
             for (int i = 0; i < o.runs(); i++) {
                 BootBench.Run r = o.mode() == Mode.IN_PROCESS
                         ? BootBench.runInProcess(o.kernel(), o.initrd(), o.append(), o.ramBytes(), o.timeoutSeconds(), this::newTrace)
@@ -84,7 +84,7 @@ public final class BootBenchRunner {
             qemuVersion = Qemu.version(qemu);
             qemuCmd = BootBench.qemuCommand(qemu, o.kernel(), o.initrd(), o.append(), o.ramBytes());
             out.println("qemu: " + qemuVersion);
-            out.println("qemu command: " + String.join(" ", qemuCmd));
+            out.println("qemu command: " + Shell.join(qemuCmd));
             for (int i = 0; i < o.runs(); i++) {
                 BootBench.Run r = BootBench.runProcess(qemuCmd, o.timeoutSeconds(), this::newTrace);
                 theirs.add(r);

@@ -72,7 +72,7 @@ public final class CpuBenchRunner {
         if (qemu != null) {
             qemuVersion = Qemu.version(qemu);
             out.println("qemu: " + qemu + " (" + qemuVersion + ")");
-            out.println("qemu command: " + String.join(" ", CpuBench.qemuCommand(qemu, Path.of("ROM"))));
+            out.println("qemu command: " + Shell.join(CpuBench.qemuCommand(qemu, Path.of("ROM"))));
             Path romFile = Files.createTempFile("tandem-bench-", ".rom");
             try {
                 Files.write(romFile, rom);
