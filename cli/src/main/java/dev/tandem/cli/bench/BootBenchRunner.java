@@ -98,7 +98,7 @@ public final class BootBenchRunner {
         for (BootBench.Run r : ours) names.addAll(r.trace().marks().keySet());
 
         out.println();
-        String fmt = "%-10s %-28s %-28s %8s %8s%n";
+        String fmt = "%-10s %-36s %-36s %7s %9s%n";
         out.printf(Locale.ROOT, fmt, "marker", "tandem s  median [min..max]", "qemu s  median [min..max]", "ratio", "seg.ratio");
         Map<String, Object> rowsJson = new LinkedHashMap<>();
         String prev = null;
