@@ -107,6 +107,13 @@ public final class CpuBenchRunner {
                     qemuRuns.size(), secs(qemuRuns).format(3), qMips.format(2));
             double ratio = oursMips.median() / qMips.median();
             out.printf(Locale.ROOT, "ratio tandem/qemu (median MIPS): %.4f (qemu is %.1fx faster)%n", ratio, 1 / ratio);
+            double window = secs(qemuRuns).median();
+            if (window < 0.5) {
+                long suggest = (long) Math.ceil(o.iterations() * (1.0 / Math.max(window, 1e-4)) / 1e6) * 1_000_000L;
+                out.printf(Locale.ROOT, "note: QEMU's timed window is only %.3f s, so the host's pipe and scheduling latency "
+                        + "(milliseconds on a busy host) makes its MIPS figure noisy; --iterations %d would give ~1 s%n",
+                        window, suggest);
+            }
         } else {
             out.println("qemu: " + qemuNote);
         }
