@@ -96,14 +96,14 @@ public final class CpuBenchRunner {
         Stats oursMips = mips(ours, known);
         Stats oursSec = secs(ours);
         out.println();
-        out.printf(Locale.ROOT, "%-10s %15s %6s %26s %26s%n", "emulator", "instructions", "runs", "seconds median [min..max]",
+        out.printf(Locale.ROOT, "%-10s %15s %6s %26s %28s%n", "emulator", "instructions", "runs", "seconds median [min..max]",
                 "MIPS median [min..max]");
-        out.printf(Locale.ROOT, "%-10s %15s %6d %26s %26s%n", "tandem", String.format(Locale.ROOT, "%,d", measured),
+        out.printf(Locale.ROOT, "%-10s %15s %6d %26s %28s%n", "tandem", String.format(Locale.ROOT, "%,d", measured),
                 ours.size(), oursSec.format(3), oursMips.format(2));
         Stats qMips = null;
         if (!qemuRuns.isEmpty()) {
             qMips = mips(qemuRuns, known);
-            out.printf(Locale.ROOT, "%-10s %15s %6d %26s %26s%n", "qemu-tcg", String.format(Locale.ROOT, "%,d", known),
+            out.printf(Locale.ROOT, "%-10s %15s %6d %26s %28s%n", "qemu-tcg", String.format(Locale.ROOT, "%,d", known),
                     qemuRuns.size(), secs(qemuRuns).format(3), qMips.format(2));
             double ratio = oursMips.median() / qMips.median();
             out.printf(Locale.ROOT, "ratio tandem/qemu (median MIPS): %.4f (qemu is %.1fx faster)%n", ratio, 1 / ratio);
