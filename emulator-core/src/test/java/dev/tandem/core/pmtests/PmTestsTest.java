@@ -31,7 +31,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class PmTestsTest {
     static final int RAM = 32 << 20;
-    static final String QEMU = "qemu-system-i386";
+    /** The QEMU binary; {@code -Dpmtests.qemu=...} overrides it (a missing one exercises the skip path). */
+    static final String QEMU = System.getProperty("pmtests.qemu", "qemu-system-i386");
     static final long BUDGET = 50_000_000L;
 
     static String resource(String name) {
