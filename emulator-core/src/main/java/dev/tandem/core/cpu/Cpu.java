@@ -102,6 +102,7 @@ public final class Cpu {
         this.io = io;
         this.ram = mem.ram;
         mem.setMappingListener(this::flushTlbAll);
+        mem.setWriteListener(this::codeWriteListener);
         reset();
     }
 
@@ -1061,9 +1062,186 @@ public final class Cpu {
                 continue;
             }
             if (halted) break;
-            step();
+            if ((eflags & TF) != 0 || inhibitIrq || !blockCacheEnabled) {
+                step();
+                continue;
+            }
+            int blk = findBlock();
+            if (blk < 0) {
+                step();
+                continue;
+            }
+            execBlock(blk, untilIcount);
         }
         return icount;
+    }
+
+    // ================================================================== decoded-block cache
+    //
+    // Straight-line runs of decoded instructions, keyed by the physical address of their first byte
+    // and the code-segment size. A block never crosses a 4 KiB page; pages holding blocks are
+    // write-watched in PhysicalMemory, so any write to them (by the CPU or a device) bumps the
+    // page's generation and the blocks built from the old bytes are never used again.
+
+    /** When false every instruction is decoded afresh (for testing the cache itself). */
+    public boolean blockCacheEnabled = true;
+    private static final int STRIDE = 6;
+    private static final int MAX_BLOCK = 32;
+    private static final int POOL_INSNS = 1 << 18;
+    private final int[] pool = new int[POOL_INSNS * STRIDE];
+    private int poolUsed;
+    private static final int BT_BITS = 16;
+    private static final int BT_SIZE = 1 << BT_BITS;
+    private final int[] btPhys = new int[BT_SIZE];
+    /** 0 = empty, 1 = 16-bit code, 2 = 32-bit code. */
+    private final byte[] btMode = new byte[BT_SIZE];
+    private final int[] btStart = new int[BT_SIZE];
+    private final byte[] btCount = new byte[BT_SIZE];
+    private final int[] btBytes = new int[BT_SIZE];
+    private final int[] btGen = new int[BT_SIZE];
+    private final int[] pageGen = new int[1 << 20];
+    private final boolean[] codePageFlag = new boolean[1 << 20];
+    private int curBlockPage = -1;
+    private boolean blockAbort;
+    /** Blocks built and instructions decoded into blocks (statistics). */
+    public long blocksBuilt, blockFlushes;
+
+    private void codeWriteListener(int physAddr, int size) {
+        invalidateCodePage(physAddr >>> 12);
+        if (((physAddr + size - 1) >>> 12) != (physAddr >>> 12)) invalidateCodePage((physAddr + size - 1) >>> 12);
+    }
+
+    private void invalidateCodePage(int page) {
+        if (codePageFlag[page]) {
+            codePageFlag[page] = false;
+            pageGen[page]++;
+            mem.unwatchPage(page);
+            if (page == curBlockPage) blockAbort = true;
+        }
+    }
+
+    /** Drops every decoded block (used after state is loaded from outside, e.g. a snapshot). */
+    public void flushBlockCache() {
+        java.util.Arrays.fill(btMode, (byte) 0);
+        poolUsed = 0;
+        blockFlushes++;
+    }
+
+    /** Finds or builds the block at CS:EIP; -1 when the instruction must go through {@link #step}. */
+    private int findBlock() {
+        int lin = segBase[CS] + eip;
+        int ti = (lin >>> 12) & TLB_MASK;
+        if (rtag[ti] != (lin >>> 12)) return -1; // let step() translate (and fault) first
+        int phys = tlbPhys[ti] | (lin & 0xFFF);
+        int mode = code32 ? 2 : 1;
+        int idx = ((phys * 0x9E3779B1) >>> (32 - BT_BITS)) ^ mode;
+        if (btMode[idx] == mode && btPhys[idx] == phys && btGen[idx] == pageGen[phys >>> 12]) {
+            // the CS limit may have changed since the block was built
+            if (Integer.compareUnsigned(eip + btBytes[idx] - 1, segLimit[CS]) > 0) return -1;
+            return idx;
+        }
+        return buildBlock(idx, phys, mode, lin);
+    }
+
+    private int buildBlock(int idx, int phys, int mode, int lin) {
+        if (poolUsed + MAX_BLOCK > POOL_INSNS) flushBlockCache();
+        int start = poolUsed;
+        int n = 0;
+        int bytes = 0;
+        int saveEip = eip;
+        int e = eip;
+        int pageEnd = (lin | 0xFFF);
+        try {
+            while (n < MAX_BLOCK) {
+                int l = segBase[CS] + e;
+                // stop before an instruction that might reach into the next page
+                if (Integer.compareUnsigned(pageEnd - l, 15) < 0) break;
+                eip = e;
+                decode();
+                int o = (start + n) * STRIDE;
+                pool[o] = dInfo;
+                pool[o + 1] = dHandler | (dOpcode << 10) | (dRep << 19) | (dOp32 ? 1 << 21 : 0) | (dAddr32 ? 1 << 22 : 0)
+                        | (dLock ? 1 << 23 : 0) | (dLen << 24);
+                pool[o + 2] = dMod | (dReg << 2) | (dRm << 5) | (dSeg << 8) | (dSegOvr << 11) | ((dBase + 1) << 14)
+                        | ((dIndex + 1) << 18) | (dScale << 22);
+                pool[o + 3] = dDisp;
+                pool[o + 4] = dImm;
+                pool[o + 5] = dImm2;
+                n++;
+                bytes += dLen;
+                e += dLen;
+                if (!code32) e &= 0xFFFF;
+                if (dInfo == 0 || (OpTable.flags(dInfo) & OpTable.ENDS_BLOCK) != 0) break;
+            }
+        } catch (CpuFault f) {
+            // a later instruction does not decode: the block ends before it
+        }
+        eip = saveEip;
+        if (n == 0) return -1;
+        poolUsed += n;
+        int page = phys >>> 12;
+        if (!codePageFlag[page] && mem.pageKind(phys) == PhysicalMemory.KIND_RAM) {
+            codePageFlag[page] = true;
+            mem.watchPage(page);
+        }
+        btPhys[idx] = phys;
+        btMode[idx] = (byte) mode;
+        btStart[idx] = start;
+        btCount[idx] = (byte) n;
+        btBytes[idx] = bytes;
+        btGen[idx] = pageGen[page];
+        blocksBuilt++;
+        return idx;
+    }
+
+    private void execBlock(int idx, long until) {
+        int o = btStart[idx] * STRIDE;
+        int n = btCount[idx];
+        curBlockPage = btPhys[idx] >>> 12;
+        blockAbort = false;
+        int[] p = pool;
+        for (int k = 0; k < n; k++, o += STRIDE) {
+            int w1 = p[o + 1];
+            int w2 = p[o + 2];
+            dInfo = p[o];
+            dSub = OpTable.sub(dInfo);
+            dHandler = w1 & 0x3FF;
+            dOpcode = (w1 >>> 10) & 0x1FF;
+            dRep = (w1 >>> 19) & 3;
+            dOp32 = (w1 & (1 << 21)) != 0;
+            dAddr32 = (w1 & (1 << 22)) != 0;
+            dLock = (w1 & (1 << 23)) != 0;
+            dLen = (w1 >>> 24) & 0xF;
+            dMod = w2 & 3;
+            dReg = (w2 >>> 2) & 7;
+            dRm = (w2 >>> 5) & 7;
+            dSeg = (w2 >>> 8) & 7;
+            dSegOvr = (w2 >>> 11) & 7;
+            dBase = ((w2 >>> 14) & 0xF) - 1;
+            dIndex = ((w2 >>> 18) & 0xF) - 1;
+            dScale = (w2 >>> 22) & 3;
+            dDisp = p[o + 3];
+            dImm = p[o + 4];
+            dImm2 = p[o + 5];
+            int start = eip;
+            startEip = start;
+            int startEsp = reg[ESP];
+            inhibitIrq = false;
+            noTrap = false;
+            try {
+                execute();
+            } catch (CpuFault f) {
+                eip = start;
+                reg[ESP] = startEsp;
+                curBlockPage = -1;
+                handleFault(f);
+                return;
+            }
+            int next = start + dLen;
+            if (!code32) next &= 0xFFFF;
+            if (eip != next || blockAbort || halted || icount >= until || inhibitIrq) break;
+        }
+        curBlockPage = -1;
     }
 
     /** Executes one instruction (or one REP iteration), delivering any exception it raises. */
@@ -1095,6 +1273,11 @@ public final class Cpu {
 
     /** The count at which the current {@link #run} stops (REP loops stop there too). */
     long runLimit = Long.MAX_VALUE;
+
+    /** True when an external interrupt is pending and would be accepted now. */
+    public boolean interruptAcceptable() {
+        return interruptPending();
+    }
 
     /** True when an external interrupt would be accepted now. */
     boolean interruptPending() {
@@ -1158,12 +1341,10 @@ public final class Cpu {
         if (dMod != 3 && (OpTable.hasModrm(info) || OpTable.IS_GROUP[dOpcode])) {
             eaOff = computeEa();
         }
-        if (info != 0) {
+        if ((info & CHECK_MASK) != 0 || dLock) {
             int fl = OpTable.flags(info);
-            if (fl != 0) {
-                if ((fl & OpTable.MEM_ONLY) != 0 && dMod == 3) throw ud();
-                if ((fl & OpTable.PM_ONLY) != 0 && (!protectedMode() || v86())) throw ud();
-            }
+            if ((fl & OpTable.MEM_ONLY) != 0 && dMod == 3) throw ud();
+            if ((fl & OpTable.PM_ONLY) != 0 && (!protectedMode() || v86())) throw ud();
             if (dLock && ((fl & OpTable.LOCKABLE) == 0 || dMod == 3)) throw ud();
         }
         int next = eip + dLen;
@@ -1487,6 +1668,8 @@ public final class Cpu {
         eip = next;
         icount++;
     }
+
+    private static final int CHECK_MASK = (OpTable.MEM_ONLY | OpTable.PM_ONLY) << 27;
 
     /** Set by handlers in {@link Exec2} that transfer control (they set {@link #eip}). */
     boolean jumped;

@@ -203,15 +203,26 @@ final class Exec2 {
                 int d = c.readE(0);
                 int s = c.getReg8(c.dReg);
                 int r = c.alu(0, d, s, 0);
-                c.writeE(0, r);
-                c.setReg8(c.dReg, d);
+                if (c.dMod == 3) {
+                    // register form: the source gets the old destination, then the destination the sum
+                    c.setReg8(c.dReg, d);
+                    c.writeE(0, r);
+                } else {
+                    c.writeE(0, r);
+                    c.setReg8(c.dReg, d);
+                }
             }
             case H.XADD_Ev -> {
                 int d = c.readE(sz);
                 int s = c.getReg(c.dReg, sz);
                 int r = c.alu(0, d, s, sz);
-                c.writeE(sz, r);
-                c.setReg(c.dReg, sz, d);
+                if (c.dMod == 3) {
+                    c.setReg(c.dReg, sz, d);
+                    c.writeE(sz, r);
+                } else {
+                    c.writeE(sz, r);
+                    c.setReg(c.dReg, sz, d);
+                }
             }
             case H.CMPXCHG_Eb -> cmpxchg(c, 0);
             case H.CMPXCHG_Ev -> cmpxchg(c, sz);
@@ -397,7 +408,7 @@ final class Exec2 {
             }
             case 2: { // RCL
                 int n = sz == 2 ? count : count % (bits + 1);
-                long x = ((long) ((f & CF) != 0 ? 1 : 0) << bits) | v;
+                long x = ((long) ((f & CF) != 0 ? 1 : 0) << bits) | (v & 0xFFFFFFFFL);
                 long full = (1L << (bits + 1)) - 1;
                 if (n != 0) x = ((x << n) | (x >>> (bits + 1 - n))) & full;
                 r = (int) (x & m);
@@ -410,7 +421,7 @@ final class Exec2 {
             }
             case 3: { // RCR
                 int n = sz == 2 ? count : count % (bits + 1);
-                long x = ((long) ((f & CF) != 0 ? 1 : 0) << bits) | v;
+                long x = ((long) ((f & CF) != 0 ? 1 : 0) << bits) | (v & 0xFFFFFFFFL);
                 long full = (1L << (bits + 1)) - 1;
                 if (n != 0) x = ((x >>> n) | (x << (bits + 1 - n))) & full;
                 r = (int) (x & m);

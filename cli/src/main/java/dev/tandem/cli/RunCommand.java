@@ -1,0 +1,133 @@
+package dev.tandem.cli;
+
+import dev.tandem.core.boot.BzImage;
+import dev.tandem.core.boot.E820;
+import dev.tandem.core.boot.LinuxBootInfo;
+import dev.tandem.core.boot.LinuxLoader;
+import dev.tandem.core.guests.BuiltinGuests;
+import dev.tandem.core.machine.Machine;
+import dev.tandem.core.machine.MachineConfig;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code run}: boots a guest (the built-in one by default, a firmware ROM, or a Linux kernel). */
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = "Runs a guest. Without guest options it boots the built-in demo guest, which prints to "
+                + "the debug console and stops; the exit line shows the instruction count.")
+final class RunCommand implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
+
+    @Option(names = "--guest", description = "built-in guest: hello (default) or bench")
+    String guest;
+
+    @Option(names = "--rom", description = "raw firmware image: mapped at the top of the first MiB and just below "
+            + "4 GiB; execution starts at the reset vector F000:FFF0")
+    Path rom;
+
+    @Option(names = "--kernel", description = "Linux bzImage (boot protocol >= 2.06), booted directly")
+    Path kernel;
+
+    @Option(names = "--initrd", description = "initramfs for --kernel")
+    Path initrd;
+
+    @Option(names = "--append", defaultValue = "console=ttyS0", description = "kernel command line (default: ${DEFAULT-VALUE})")
+    String append;
+
+    @Option(names = {"-m", "--memory"}, defaultValue = "128M", description = "RAM size (default: ${DEFAULT-VALUE})")
+    String memory;
+
+    @Option(names = "--serial",
+            description = "COM1: stdio, none, file:PATH or tcp:PORT (default: stdio with --kernel/--rom, none for "
+                    + "the built-in guests, which print on the debug port)")
+    String serial;
+
+    @Option(names = "--post-port", defaultValue = "0x80", description = "print writes to this port as POST codes")
+    String postPort;
+
+    @Option(names = "--debug-port", defaultValue = "0xE9", description = "print writes to this port as console bytes")
+    String debugPort;
+
+    @Option(names = "--max-instructions", description = "stop after this many instructions")
+    Long maxInstructions;
+
+    @Option(names = "--ips", defaultValue = "100000000",
+            description = "nominal guest speed in instructions per virtual second (default: ${DEFAULT-VALUE})")
+    long ips;
+
+    @Override
+    public Integer call() throws Exception {
+        long ram = Sizes.parse(memory);
+        if (ram > (3L << 29)) throw new IllegalArgumentException("--memory at most 1536M");
+        if (kernel == null && initrd != null) throw new IllegalArgumentException("--initrd needs --kernel");
+        if (kernel != null && rom != null) throw new IllegalArgumentException("--kernel and --rom are exclusive");
+        if (guest != null && (kernel != null || rom != null)) {
+            throw new IllegalArgumentException("--guest cannot be combined with --rom or --kernel");
+        }
+        MachineConfig cfg = new MachineConfig((int) ram, ips, Sizes.parsePort(postPort), Sizes.parsePort(debugPort));
+        // the wall clock is read once, here, for the RTC's power-on time
+        Machine m = new Machine(cfg, System.currentTimeMillis());
+        PrintStream out = System.out;
+        m.setDebugConsole(b -> out.write(b));
+        m.setPostSink(b -> System.err.printf("[POST %02X]%n", b));
+        m.io().setUnhandledHook(p -> LOG.debug("unhandled I/O port 0x{}", Integer.toHexString(p)));
+        String serialSpec = serial != null ? serial : (kernel != null || rom != null ? "stdio" : "none");
+        try (SerialConsole console = SerialConsole.open(serialSpec)) {
+            m.setSerial(0, console);
+            m.setSliceHook(mm -> {
+                while (mm.com1().canReceive()) {
+                    int b = console.poll();
+                    if (b < 0) break;
+                    mm.com1().receive(b);
+                }
+            });
+            if (kernel != null) {
+                byte[] k = Files.readAllBytes(kernel);
+                byte[] rd = initrd == null ? null : Files.readAllBytes(initrd);
+                LinuxBootInfo info = LinuxLoader.load(m.memory(), m.cpu(), k, rd, append, E820.standardPc(ram));
+                LOG.info("{}", info.describe());
+            } else if (rom != null) {
+                m.loadFirmware(Files.readAllBytes(rom));
+            } else {
+                String g = guest == null ? "hello" : guest;
+                byte[] image = switch (g) {
+                    case "hello" -> BuiltinGuests.helloRom();
+                    case "bench" -> BuiltinGuests.benchRom();
+                    default -> throw new IllegalArgumentException("unknown built-in guest '" + g + "' (hello, bench)");
+                };
+                m.loadFirmware(image);
+            }
+            long limit = maxInstructions == null ? Long.MAX_VALUE : maxInstructions;
+            Runtime.getRuntime().addShutdownHook(new Thread(m::requestStop));
+            long t0 = System.nanoTime();
+            Machine.Exit exit = m.run(limit);
+            long t1 = System.nanoTime();
+            out.flush();
+            console.flush();
+            double secs = (t1 - t0) / 1e9;
+            long n = m.cpu().icount();
+            System.err.printf("[tandem] %s after %,d instructions in %.3f s (%.1f MIPS host speed)%n",
+                    describe(exit), n, secs, n / secs / 1e6);
+            return switch (exit) {
+                case TRIPLE_FAULT, IDLE_FOREVER -> Main.EXIT_FAILURE;
+                default -> Main.EXIT_OK;
+            };
+        }
+    }
+
+    private static String describe(Machine.Exit e) {
+        return switch (e) {
+            case HALTED -> "guest halted";
+            case LIMIT -> "instruction limit reached";
+            case IDLE_FOREVER -> "guest idle with no timer armed (hung)";
+            case TRIPLE_FAULT -> "triple fault: CPU shut down";
+            case RESET -> "guest requested a reset";
+            case STOPPED -> "stopped";
+        };
+    }
+}

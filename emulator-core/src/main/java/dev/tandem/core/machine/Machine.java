@@ -1,0 +1,288 @@
+package dev.tandem.core.machine;
+
+import dev.tandem.core.cpu.Cpu;
+import dev.tandem.core.cpu.X87Unit;
+import dev.tandem.core.dev.CmosRtc;
+import dev.tandem.core.dev.I8042;
+import dev.tandem.core.dev.PciHost;
+import dev.tandem.core.dev.Pic8259Pair;
+import dev.tandem.core.dev.Pit8254;
+import dev.tandem.core.dev.Port92;
+import dev.tandem.core.dev.SerialBackend;
+import dev.tandem.core.dev.SystemControlPortB;
+import dev.tandem.core.dev.Uart16550;
+import dev.tandem.core.fpu.X87;
+import dev.tandem.core.io.IoBus;
+import dev.tandem.core.io.IoDevice;
+import dev.tandem.core.mem.PhysicalMemory;
+import dev.tandem.core.time.Clock;
+import dev.tandem.core.time.Scheduler;
+import java.util.function.IntConsumer;
+
+/**
+ * A PC: CPU with x87, RAM, and the platform devices (PIC pair, PIT, port 61, CMOS RTC, two
+ * 16550A UARTs, i8042, port 92, PCI host with i440FX/PIIX3 bridges, POST and debug ports).
+ *
+ * <p>Time is virtual: guest time in ns is {@code ticks * 1e9 / ips}, where ticks are retired
+ * instructions plus the deterministic skips taken while the CPU is halted waiting for an
+ * interrupt. A run is therefore a pure function of the initial state and the inputs.
+ */
+public final class Machine {
+    /** Why {@link #run} returned. */
+    public enum Exit {
+        /** The instruction budget was used up. */
+        LIMIT,
+        /** HLT with interrupts disabled: the guest has stopped for good. */
+        HALTED,
+        /** HLT with interrupts enabled and no timer armed: nothing can ever wake the CPU. */
+        IDLE_FOREVER,
+        /** Triple fault (the CPU shut down). */
+        TRIPLE_FAULT,
+        /** The guest requested a reset (keyboard controller, port 92, port CF9). */
+        RESET,
+        /** {@link #requestStop()} was called. */
+        STOPPED
+    }
+
+    private final MachineConfig config;
+    private final PhysicalMemory mem;
+    private final IoBus io = new IoBus();
+    private final Cpu cpu;
+    private final X87 x87 = new X87();
+    private final Scheduler scheduler = new Scheduler();
+    private final Pic8259Pair pic = new Pic8259Pair();
+    private final Pit8254 pit;
+    private final CmosRtc rtc;
+    private final Uart16550 com1;
+    private final Uart16550 com2;
+    private final I8042 kbc;
+    private final Port92 port92 = new Port92();
+    private final PciHost pci = new PciHost();
+
+    /** Instructions-equivalent time skipped while halted (part of machine state). */
+    private long idleTicks;
+    private volatile boolean stopRequested;
+    private boolean resetRequested;
+    private IntConsumer debugSink = b -> { };
+    private IntConsumer postSink = b -> { };
+
+    private final Clock clock = this::nowNs;
+
+    public Machine(MachineConfig config, long hostEpochMillisAtPowerOn) {
+        this.config = config;
+        this.mem = new PhysicalMemory(config.ramBytes());
+        this.cpu = new Cpu(mem, io);
+        cpu.setFpu(new X87Unit(x87));
+        cpu.setInterruptController(pic);
+        cpu.setTscSource(this::ticks);
+        cpu.setFerrHook(() -> pic.pulseIrq(13));
+        pic.register(io);
+        pit = new Pit8254(clock, scheduler, pic);
+        pit.register(io);
+        new SystemControlPortB(clock, pit).register(io);
+        rtc = new CmosRtc(clock, scheduler, pic, hostEpochMillisAtPowerOn);
+        rtc.register(io);
+        rtc.setMemorySize(config.ramBytes());
+        rtc.updateChecksum();
+        com1 = new Uart16550(0x3F8, 4, clock, scheduler, pic);
+        com1.register(io);
+        com2 = new Uart16550(0x2F8, 3, clock, scheduler, pic);
+        com2.register(io);
+        kbc = new I8042(pic);
+        kbc.register(io);
+        kbc.setA20Listener(a -> updateA20());
+        kbc.setResetCallback(() -> resetRequested = true);
+        port92.register(io);
+        port92.setA20Listener(a -> updateA20());
+        port92.setResetCallback(() -> resetRequested = true);
+        pci.register(io);
+        pci.setResetCallback(() -> resetRequested = true);
+        if (config.postPort() >= 0) {
+            int p = config.postPort();
+            io.register(p, p, byteSink(b -> postSink.accept(b)));
+        }
+        if (config.debugPort() >= 0) {
+            int p = config.debugPort();
+            io.register(p, p, byteSink(b -> debugSink.accept(b)));
+        }
+        updateA20();
+    }
+
+    private static IoDevice byteSink(IntConsumer sink) {
+        return new IoDevice() {
+            @Override
+            public int ioRead(int port, int size) {
+                return 0xE9;
+            }
+
+            @Override
+            public void ioWrite(int port, int size, int value) {
+                for (int i = 0; i < size; i++) sink.accept((value >>> (8 * i)) & 0xFF);
+            }
+        };
+    }
+
+    private void updateA20() {
+        mem.setA20(kbc.a20() || port92.a20());
+    }
+
+    // ------------------------------------------------------------------ accessors
+
+    public MachineConfig config() {
+        return config;
+    }
+
+    public Cpu cpu() {
+        return cpu;
+    }
+
+    public PhysicalMemory memory() {
+        return mem;
+    }
+
+    public IoBus io() {
+        return io;
+    }
+
+    public X87 x87() {
+        return x87;
+    }
+
+    public Scheduler scheduler() {
+        return scheduler;
+    }
+
+    public Pic8259Pair pic() {
+        return pic;
+    }
+
+    public Pit8254 pit() {
+        return pit;
+    }
+
+    public CmosRtc rtc() {
+        return rtc;
+    }
+
+    public Uart16550 com1() {
+        return com1;
+    }
+
+    public Uart16550 com2() {
+        return com2;
+    }
+
+    public I8042 keyboardController() {
+        return kbc;
+    }
+
+    public Clock clock() {
+        return clock;
+    }
+
+    public void setDebugConsole(IntConsumer sink) {
+        this.debugSink = sink;
+    }
+
+    public void setPostSink(IntConsumer sink) {
+        this.postSink = sink;
+    }
+
+    public void setSerial(int index, SerialBackend backend) {
+        (index == 0 ? com1 : com2).setBackend(backend);
+    }
+
+    /** Maps a firmware image at the top of the first MiB and aliases it just below 4 GiB. */
+    public void loadFirmware(byte[] rom) {
+        if (rom.length == 0 || rom.length % PhysicalMemory.PAGE_SIZE != 0 || rom.length > 256 * 1024) {
+            throw new IllegalArgumentException("firmware image must be a non-empty multiple of 4 KiB up to 256 KiB, got "
+                    + rom.length + " bytes");
+        }
+        mem.mapRom(0x100000 - rom.length, rom);
+        mem.mapRom((int) (0x1_0000_0000L - rom.length), rom);
+        cpu.reset();
+    }
+
+    // ------------------------------------------------------------------ time
+
+    /** Guest time in ticks: retired instructions plus halted time skipped. */
+    public long ticks() {
+        return cpu.icount + idleTicks;
+    }
+
+    public long nowNs() {
+        return ticksToNs(ticks());
+    }
+
+    long ticksToNs(long t) {
+        long ips = config.instructionsPerSecond();
+        return (t / ips) * 1_000_000_000L + (t % ips) * 1_000_000_000L / ips;
+    }
+
+    /** The first tick at which guest time is at or after {@code ns}. */
+    long nsToTicksCeil(long ns) {
+        long ips = config.instructionsPerSecond();
+        long whole = ns / 1_000_000_000L;
+        long rem = ns % 1_000_000_000L;
+        long t = whole * ips + (rem * ips + 999_999_999L) / 1_000_000_000L;
+        return t;
+    }
+
+    public long idleTicks() {
+        return idleTicks;
+    }
+
+    // ------------------------------------------------------------------ running
+
+    /** Asks a running {@link #run} to return at the next slice boundary (thread-safe). */
+    public void requestStop() {
+        stopRequested = true;
+    }
+
+    /** Hook run between execution slices (input injection, logging); must be deterministic in replay. */
+    public interface SliceHook {
+        void atSliceBoundary(Machine m);
+    }
+
+    private SliceHook sliceHook = m -> { };
+
+    public void setSliceHook(SliceHook h) {
+        this.sliceHook = h;
+    }
+
+    /** Longest stretch of instructions executed without returning to the slice loop. */
+    private static final long MAX_SLICE = 1_000_000;
+
+    /**
+     * Runs until the instruction count reaches {@code untilIcount} or the guest stops.
+     */
+    public Exit run(long untilIcount) {
+        stopRequested = false;
+        for (;;) {
+            if (stopRequested) return Exit.STOPPED;
+            sliceHook.atSliceBoundary(this);
+            scheduler.runDue(nowNs());
+            if (resetRequested) {
+                resetRequested = false;
+                return Exit.RESET;
+            }
+            if (cpu.icount >= untilIcount) return Exit.LIMIT;
+            long deadline = scheduler.nextDeadline();
+            long limit = Math.min(untilIcount, cpu.icount + MAX_SLICE);
+            if (deadline != Scheduler.NEVER) {
+                long dt = nsToTicksCeil(deadline) - ticks();
+                if (dt <= 0) continue;
+                limit = Math.min(limit, cpu.icount + dt);
+            }
+            cpu.run(limit);
+            if (cpu.shutdown) return Exit.TRIPLE_FAULT;
+            if (cpu.halted && !cpu.interruptAcceptable()) {
+                if ((cpu.getEflags() & dev.tandem.core.cpu.Flags.IF) == 0) return Exit.HALTED;
+                // interrupts enabled: skip ahead to the next timer event
+                if (deadline == Scheduler.NEVER) return Exit.IDLE_FOREVER;
+                long target = nsToTicksCeil(deadline);
+                if (target > ticks()) idleTicks += target - ticks();
+            }
+        }
+    }
+}

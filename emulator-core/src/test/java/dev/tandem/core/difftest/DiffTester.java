@@ -1,0 +1,215 @@
+package dev.tandem.core.difftest;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Predicate;
+
+/**
+ * Differential tester: runs generated cases natively (host CPU, 32-bit harness) and in the
+ * emulator, and compares registers, the defined EFLAGS bits, the scratch block and faults.
+ *
+ * <pre>
+ * mvn -q -o -pl emulator-core test-compile
+ * java -cp emulator-core/target/classes:emulator-core/target/test-classes dev.tandem.core.difftest.DiffTester \
+ *      [--cases N] [--seed S] [--filter SUBSTRING|CATEGORY] [--native-only] [--details K] [--per-form]
+ * </pre>
+ * Exit status 0 when every case agrees, 1 otherwise. The harness is built with gcc -m32 into
+ * emulator-core/target/difftest/harness (sources: emulator-core/src/test/native/difftest).
+ */
+public final class DiffTester {
+    static final long DEFAULT_SEED = 0x7A4DE17E57L;
+    private static final int CHUNK = 4096;
+
+    /** Per-form tallies. */
+    static final class Stat {
+        final Form form;
+        long cases, mismatches, nativeFaults;
+        final List<String> examples = new ArrayList<>();
+
+        Stat(Form form) {
+            this.form = form;
+        }
+    }
+
+    /** Result of a run. */
+    static final class Result {
+        final Map<String, Stat> perForm = new LinkedHashMap<>();
+        long cases, mismatches, nativeFaults, unexpectedNativeFaults;
+        final List<String> unexpectedNative = new ArrayList<>();
+    }
+
+    static long seedFromProperty() {
+        String s = System.getProperty("tandem.difftest.seed");
+        if (s == null || s.isBlank()) return DEFAULT_SEED;
+        try {
+            return Long.decode(s.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("tandem.difftest.seed must be a decimal or 0x-hex long, got '" + s + "'", e);
+        }
+    }
+
+    /**
+     * Runs {@code total} cases. With {@code emulator == null} only the native side runs (used to
+     * validate the harness and generator: natively, no case may raise anything but #DE).
+     */
+    static Result run(long seed, long total, Predicate<Form> filter, EmulatorRunner emulator, int details) throws Exception {
+        CaseGenerator gen = new CaseGenerator(seed, filter);
+        Result res = new Result();
+        for (Form f : gen.forms()) res.perForm.put(f.name(), new Stat(f));
+        try (NativeHarness nat = NativeHarness.start()) {
+            List<TestCase> batch = new ArrayList<>(CHUNK);
+            long done = 0;
+            while (done < total) {
+                batch.clear();
+                int n = (int) Math.min(CHUNK, total - done);
+                for (int i = 0; i < n; i++) batch.add(gen.next());
+                Outcome[] exp = nat.run(batch);
+                for (int i = 0; i < n; i++) {
+                    TestCase c = batch.get(i);
+                    Stat st = res.perForm.get(c.form.name());
+                    st.cases++;
+                    res.cases++;
+                    Outcome e = exp[i];
+                    if (e.vector >= 0) {
+                        st.nativeFaults++;
+                        res.nativeFaults++;
+                        boolean expected = e.vector == 0 || (e.vector == 6 && c.form.category().equals("lock"));
+                        if (!expected && res.unexpectedNative.size() < 10) {
+                            res.unexpectedNative.add(c.form.name() + ": native signal " + e.signal + " addr "
+                                + Integer.toHexString(e.faultAddr) + "\n" + c.describe());
+                        }
+                        if (!expected) res.unexpectedNativeFaults++;
+                    }
+                    if (emulator == null) continue;
+                    Outcome got = emulator.run(c);
+                    String d = compare(c, e, got);
+                    if (d != null) {
+                        st.mismatches++;
+                        res.mismatches++;
+                        if (st.examples.size() < details) {
+                            st.examples.add(c.form.name() + ": " + d + "\n" + c.describe()
+                                + "  native:   " + e.describe(c) + "\n"
+                                + "  emulator: " + got.describe(c) + "\n");
+                        }
+                    }
+                }
+                done += n;
+            }
+        }
+        return res;
+    }
+
+    /** Null when the emulator agrees with the host on everything the SDM defines, else a summary. */
+    static String compare(TestCase c, Outcome exp, Outcome got) {
+        if (got.problem != null) return got.problem;
+        StringBuilder sb = new StringBuilder();
+        boolean fault = exp.vector >= 0;
+        if (exp.vector != got.vector) {
+            boolean segvOk = exp.signal == 11 && (got.vector == 13 || got.vector == 14 || got.vector == 12);
+            if (!segvOk) sb.append(String.format("fault: native %s, emulator %s; ", vecName(exp.vector), vecName(got.vector)));
+        }
+        if (fault && got.vector >= 0 && exp.faultEip != got.faultEip) {
+            sb.append(String.format("fault EIP: native +%d, emulator +%d; ", exp.faultEip, got.faultEip));
+        }
+        for (int r = 0; r < 8; r++) {
+            int mask = fault ? -1 : ~c.regUndefined[r];
+            if (((exp.regs[r] ^ got.regs[r]) & mask) != 0) {
+                sb.append(String.format("%s: native %08x, emulator %08x; ", TestCase.REG_NAMES[r], exp.regs[r], got.regs[r]));
+            }
+        }
+        int fmask = fault ? UndefinedFlags.ALL : c.flagsDefined;
+        int fd = (exp.eflags ^ got.eflags) & fmask;
+        if (fd != 0) {
+            sb.append(String.format("EFLAGS differ in %s: native %s, emulator %s (defined mask %s); ", flagNames(fd),
+                Outcome.flagString(exp.eflags), Outcome.flagString(got.eflags), flagNames(fmask)));
+        }
+        for (int i = 0; i < TestCase.SCRATCH_SIZE; i++) {
+            if (exp.scratch[i] != got.scratch[i] && (fault || !c.memUndefined[i])) {
+                sb.append(String.format("scratch[%d]: native %02x, emulator %02x (first differing byte); ", i,
+                    exp.scratch[i] & 0xFF, got.scratch[i] & 0xFF));
+                break;
+            }
+        }
+        return sb.isEmpty() ? null : sb.toString();
+    }
+
+    private static String vecName(int v) {
+        return v < 0 ? "none" : "#" + switch (v) {
+            case 0 -> "DE";
+            case 1 -> "DB";
+            case 6 -> "UD";
+            case 13 -> "GP";
+            case 14 -> "PF";
+            default -> "vector" + v;
+        };
+    }
+
+    private static String flagNames(int f) {
+        StringBuilder sb = new StringBuilder();
+        String[] n = {"CF", "", "PF", "", "AF", "", "ZF", "SF", "", "", "DF", "OF"};
+        for (int i = 0; i < n.length; i++) {
+            if ((f & (1 << i)) != 0 && !n[i].isEmpty()) sb.append(sb.isEmpty() ? "" : "|").append(n[i]);
+        }
+        return sb.toString();
+    }
+
+    /** Prints the per-category table, the forms with mismatches and their first examples. */
+    static void report(Result res, long seed, boolean perForm, PrintStream out) {
+        out.printf("difftest seed=0x%x (override with -Dtandem.difftest.seed=...), %d cases, %d forms%n", seed, res.cases, res.perForm.size());
+        Map<String, long[]> cat = new TreeMap<>();
+        for (Stat s : res.perForm.values()) {
+            long[] t = cat.computeIfAbsent(s.form.category(), k -> new long[4]);
+            t[0]++;
+            t[1] += s.cases;
+            t[2] += s.nativeFaults;
+            t[3] += s.mismatches;
+        }
+        out.printf("%-16s %6s %10s %10s %10s%n", "category", "forms", "cases", "faults", "mismatches");
+        for (Map.Entry<String, long[]> e : cat.entrySet()) {
+            long[] t = e.getValue();
+            out.printf("%-16s %6d %10d %10d %10d%n", e.getKey(), t[0], t[1], t[2], t[3]);
+        }
+        out.printf("%-16s %6d %10d %10d %10d%n", "TOTAL", res.perForm.size(), res.cases, res.nativeFaults, res.mismatches);
+        for (Stat s : res.perForm.values()) {
+            if (perForm || s.mismatches > 0) {
+                out.printf("  %-28s %-14s cases=%d faults=%d mismatches=%d%n", s.form.name(), s.form.category(), s.cases, s.nativeFaults, s.mismatches);
+            }
+        }
+        for (String u : res.unexpectedNative) out.println("UNEXPECTED NATIVE FAULT " + u);
+        for (Stat s : res.perForm.values()) {
+            for (String ex : s.examples) out.println("MISMATCH " + ex);
+        }
+    }
+
+    static Predicate<Form> filter(String substring) {
+        if (substring == null || substring.isEmpty()) return f -> true;
+        return f -> f.name().contains(substring) || f.category().equals(substring);
+    }
+
+    public static void main(String[] args) throws Exception {
+        long seed = seedFromProperty();
+        long cases = 100_000;
+        String filt = null;
+        boolean nativeOnly = false, perForm = false;
+        int details = 3;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--cases" -> cases = Long.parseLong(args[++i]);
+                case "--seed" -> seed = Long.decode(args[++i]);
+                case "--filter" -> filt = args[++i];
+                case "--native-only" -> nativeOnly = true;
+                case "--per-form" -> perForm = true;
+                case "--details" -> details = Integer.parseInt(args[++i]);
+                default -> throw new IllegalArgumentException("unknown argument " + args[i]
+                    + "; usage: [--cases N] [--seed S] [--filter SUBSTRING|CATEGORY] [--native-only] [--per-form] [--details K]");
+            }
+        }
+        Result r = run(seed, cases, filter(filt), nativeOnly ? null : new EmulatorRunner(), details);
+        report(r, seed, perForm, System.out);
+        System.exit(r.mismatches == 0 && r.unexpectedNativeFaults == 0 ? 0 : 1);
+    }
+}
