@@ -1763,6 +1763,10 @@ public final class Cpu {
     }
 
     private final int[] tmp8 = new int[8];
+    /** Scratch space for stack frames built by gates (no allocation per interrupt or call). */
+    final int[] scratchA = new int[40];
+    final int[] scratchB = new int[32];
+    final long[] descTmp = new long[1];
 
     private void popf(int sz) {
         if (v86() && iopl() < 3) throw gp(0);

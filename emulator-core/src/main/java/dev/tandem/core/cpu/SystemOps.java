@@ -83,8 +83,6 @@ final class SystemOps {
         return true;
     }
 
-    private static final long[] TMP = new long[1];
-
     private static boolean privilegeOk(Cpu c, int sel, int attr) {
         int dpl = (attr >>> 5) & 3;
         boolean conformingCode = (attr & 0x1C) == 0x1C;
@@ -92,7 +90,7 @@ final class SystemOps {
     }
 
     static void verify(Cpu c, int sel, boolean write) {
-        long[] d = new long[1];
+        long[] d = c.descTmp;
         boolean ok = descriptorVisible(c, sel, d);
         if (ok) {
             int a = Cpu.descAttr(d[0]);
@@ -106,7 +104,7 @@ final class SystemOps {
 
     static void lar(Cpu c, int sz) {
         int sel = c.readE(1) & 0xFFFF;
-        long[] d = new long[1];
+        long[] d = c.descTmp;
         boolean ok = descriptorVisible(c, sel, d);
         int a = 0;
         if (ok) {
@@ -129,7 +127,7 @@ final class SystemOps {
 
     static void lsl(Cpu c, int sz) {
         int sel = c.readE(1) & 0xFFFF;
-        long[] d = new long[1];
+        long[] d = c.descTmp;
         boolean ok = descriptorVisible(c, sel, d);
         if (ok) {
             int a = Cpu.descAttr(d[0]);
