@@ -252,13 +252,16 @@ final class X87Math {
     static void fsincosTan(X87 f, int which) {
         int p0 = f.st0Phys();
         boolean pushes = which == SINCOS || which == TAN;
+        // every exception path (stack fault, invalid operand, unmasked denormal) clears C2
         if (f.emptyP(p0)) {
+            f.clearC2P();
             if (!f.stackUnderflowMasked()) return;
             f.writeP(p0, X87.INDEF_SE, X87.INDEF_SIG);
             if (pushes) f.pushP(X87.INDEF_SE, X87.INDEF_SIG);
             return;
         }
         if (pushes && f.pushWouldOverflow()) {
+            f.clearC2P();
             if (!f.overflowFault()) return;
             f.writeP(p0, X87.INDEF_SE, X87.INDEF_SIG);
             f.pushP(X87.INDEF_SE, X87.INDEF_SIG);
@@ -271,6 +274,7 @@ final class X87Math {
         if (k >= X87.K_QNAN || k == X87.K_INF) {
             flags = k == X87.K_INF ? f.setIndefinite() : f.propagate1(se, sig);
             if (f.unmaskedP(flags)) {
+                f.setC1C2P(0);
                 f.raiseP(flags);
                 return;
             }
@@ -289,6 +293,7 @@ final class X87Math {
         }
         flags = k == X87.K_DENORMAL ? X87.DE : 0;
         if (f.unmaskedP(flags)) {
+            f.setC1C2P(0);
             f.raiseP(flags);
             return;
         }
@@ -308,6 +313,8 @@ final class X87Math {
             long m = sig << Long.numberOfLeadingZeros(sig);
             // the host returns x itself (sin, tan) and 1 (cos), flagged inexact
             sinFlags = f.round64(neg, ee, m, 0) | X87.PE;
+            // a denormal x comes back unchanged but counts as a tiny inexact result: UE as well
+            if ((f.resSE() & 0x7FFF) == 0) sinFlags |= X87.UE;
             sinSE = f.resSE();
             sinSig = f.resSig();
             sinUp = false;
