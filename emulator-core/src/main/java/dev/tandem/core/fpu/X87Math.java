@@ -210,6 +210,14 @@ final class X87Math {
 
     /** atan(q) for 0 <= q <= 1 via one Newton step from the double result. */
     static DD atanK(DD q) {
+        if (q.hi < 0x1p-8) {
+            // series q - q^3/3 + q^5/5 - ...: keeps the (negative) correction even when it lies far
+            // below the 64-bit result, so that the result is inexact and rounds in the right direction
+            DD q2 = mul(q, q);
+            DD acc = div(ONE, new DD(17, 0));
+            for (int k = 15; k >= 1; k -= 2) acc = sub(div(ONE, new DD(k, 0)), mul(acc, q2));
+            return mul(acc, q);
+        }
         double a0 = Math.atan(q.hi);
         DD a = new DD(a0, 0);
         DD s = sinK(a), c = cosK(a);
@@ -387,7 +395,9 @@ final class X87Math {
     /** Writes the result to p and raises flags unless a pre-computation exception is unmasked. */
     private static boolean commit(X87 f, int p, int flags, boolean pop) {
         if (f.unmaskedP(flags & (X87.IE | X87.DE | X87.ZE))) {
-            f.raiseP(flags);
+            // an unmasked operand exception: nothing is computed, so no PE/UE/OE, and C1 = 0
+            f.setC1P(false);
+            f.raiseP(flags & (X87.IE | X87.DE | X87.ZE));
             return false;
         }
         f.writeP(p, f.resSE(), f.resSig());
@@ -468,6 +478,8 @@ final class X87Math {
             } else {
                 flags |= log2p1Cases(f, xse, xs, kx, xneg, yse, ys, ky, yneg);
             }
+            // an invalid operation is reported without DE for a denormal operand
+            if ((flags & X87.IE) != 0) flags &= ~X87.DE;
         }
         commit(f, p1, flags, true);
     }
@@ -613,7 +625,9 @@ final class X87Math {
                     if (xneg) {
                         v = PI;
                     } else {
+                        // atan(q) = q(1 - q^2/3 ...): the correction only makes the result inexact
                         v = div(my, mx);
+                        v = add(v, new DD(-v.hi * 0x1p-200, 0));
                         scale = d;
                     }
                 } else {
