@@ -99,6 +99,26 @@ final class X87Math {
         return e - BIAS - Long.numberOfLeadingZeros(sig);
     }
 
+    /**
+     * Truncates v toward zero to {@code bits} significant bits (bits >= 54). Models the host's
+     * internal result, which for several instructions behaves like the exact value chopped to a
+     * 67/68-bit intermediate before the final rounding (see docs/x87.md).
+     */
+    static DD truncDD(DD v, int bits) {
+        if (v.hi == 0 || Double.isInfinite(v.hi)) return v;
+        boolean neg = v.hi < 0;
+        double hi = Math.abs(v.hi), lo = neg ? -v.lo : v.lo;
+        int e = Math.getExponent(hi);
+        if (lo < 0 && hi == Math.scalb(1.0, e)) e--; // the value lies just below 2^e
+        int sh = bits - 1 - e;
+        double loS = Math.floor(Math.scalb(lo, sh)); // hi * 2^sh is an integer since bits - 1 >= 53
+        DD r = norm(hi, Math.scalb(loS, -sh));
+        return neg ? neg(r) : r;
+    }
+
+    static int TRUNC_LOG = 67, TRUNC_LOG1P = 67, TRUNC_EXP = 68;
+    static boolean LOG_TRUNC_PRODUCT = false;
+
     /** Rounds v * 2^scale to 64 bits into the FPU result registers; returns flags. */
     static int roundDD(X87 f, DD v, int scale) {
         boolean neg = v.hi < 0;
@@ -211,8 +231,7 @@ final class X87Math {
     /** atan(q) for 0 <= q <= 1 via one Newton step from the double result. */
     static DD atanK(DD q) {
         if (q.hi < 0x1p-8) {
-            // series q - q^3/3 + q^5/5 - ...: keeps the (negative) correction even when it lies far
-            // below the 64-bit result, so that the result is inexact and rounds in the right direction
+            // series q - q^3/3 + q^5/5 - ... (the Newton step below loses precision for tiny q)
             DD q2 = mul(q, q);
             DD acc = div(ONE, new DD(17, 0));
             for (int k = 15; k >= 1; k -= 2) acc = sub(div(ONE, new DD(k, 0)), mul(acc, q2));
@@ -249,6 +268,8 @@ final class X87Math {
         DD v = norm(Math.scalb((double) hiPart, 12 - 65), Math.scalb((double) loPart, -65));
         return sign < 0 ? neg(v) : v;
     }
+
+    static int reducedQuadrantForTest() { return reducedQuadrant; }
 
     private static byte[] longBytes(long v) {
         byte[] b = new byte[8];
@@ -434,7 +455,7 @@ final class X87Math {
             DD m = mant(sig);
             if (neg) m = neg(m);
             if (ex < -900) {
-                flags |= roundDD(f, mul(m, LN2), ex);
+                flags |= roundDD(f, truncDD(mul(m, LN2), TRUNC_EXP), ex) | X87.PE;
             } else {
                 DD x = scalb(m, ex);
                 DD t = mul(x, LN2);
@@ -448,7 +469,7 @@ final class X87Math {
                     for (int i = 0; i < 4; i++) e1 = mul(e1, e1);
                     v = sub(e1, ONE);
                 }
-                flags |= roundDD(f, v, 0);
+                flags |= roundDD(f, truncDD(v, TRUNC_EXP), 0) | X87.PE;
             }
         }
         commit(f, p0, flags, false);
@@ -478,8 +499,8 @@ final class X87Math {
             } else {
                 flags |= log2p1Cases(f, xse, xs, kx, xneg, yse, ys, ky, yneg);
             }
-            // an invalid operation is reported without DE for a denormal operand
-            if ((flags & X87.IE) != 0) flags &= ~X87.DE;
+            // an invalid operation or a division by zero is reported without DE for a denormal operand
+            if ((flags & (X87.IE | X87.ZE)) != 0) flags &= ~X87.DE;
         }
         commit(f, p1, flags, true);
     }
@@ -502,6 +523,7 @@ final class X87Math {
         }
         // x finite positive
         int ex = expOf(xse, xs);
+        boolean below1 = ex < 0; // log2 x < 0
         DD mx = mant(xs);
         if (mx.hi > 1.4142135623730951) {
             mx = scalb(mx, -1);
@@ -510,7 +532,7 @@ final class X87Math {
         boolean isOne = ex == 0 && mx.hi == 1 && mx.lo == 0;
         if (ky == X87.K_INF) {
             if (isOne) return f.setIndefinite();
-            inf(f, yneg ^ (ex < 0));
+            inf(f, yneg ^ below1);
             return 0;
         }
         if (isOne) {
@@ -518,14 +540,15 @@ final class X87Math {
             return 0;
         }
         if (ky == X87.K_ZERO) {
-            zero(f, yneg ^ (ex < 0));
+            zero(f, yneg ^ below1);
             return 0;
         }
         DD l = div(lnK(mx), LN2);
         if (ex != 0) l = add(new DD(ex, 0), l);
         DD my = mant(ys);
         if (yneg) my = neg(my);
-        return roundDD(f, mul(my, l), expOf(yse, ys));
+        if (LOG_TRUNC_PRODUCT) return roundDD(f, truncDD(mul(my, l), TRUNC_LOG), expOf(yse, ys)) | X87.PE;
+        return roundDD(f, mul(my, truncDD(l, TRUNC_LOG)), expOf(yse, ys)) | X87.PE;
     }
 
     private static int log2p1Cases(X87 f, int xse, long xs, int kx, boolean xneg, int yse, long ys, int ky, boolean yneg) {
@@ -556,7 +579,7 @@ final class X87Math {
         int ey = expOf(yse, ys);
         if (ex < -900) {
             // log2(1+x) = x/ln2 * (1 - x/2 + ...)
-            return roundDD(f, mul(my, div(mx, LN2)), ex + ey);
+            return roundDD(f, mul(my, truncDD(div(mx, LN2), TRUNC_LOG1P)), ex + ey) | X87.PE;
         }
         DD x = scalb(mx, ex);
         DD l;
@@ -574,7 +597,8 @@ final class X87Math {
             }
             l = add(new DD(e2, 0), div(lnK(m), LN2));
         }
-        return roundDD(f, mul(my, l), ey);
+        if (LOG_TRUNC_PRODUCT) return roundDD(f, truncDD(mul(my, l), TRUNC_LOG1P), ey) | X87.PE;
+        return roundDD(f, mul(my, truncDD(l, TRUNC_LOG1P)), ey) | X87.PE;
     }
 
     /** FPATAN: ST1 = atan2(ST1, ST0), pop. */
@@ -625,9 +649,8 @@ final class X87Math {
                     if (xneg) {
                         v = PI;
                     } else {
-                        // atan(q) = q(1 - q^2/3 ...): the correction only makes the result inexact
+                        // atan(q) = q(1 - q^2/3 ...): the host returns q (inexact) in every rounding mode
                         v = div(my, mx);
-                        v = add(v, new DD(-v.hi * 0x1p-200, 0));
                         scale = d;
                     }
                 } else {
@@ -639,7 +662,8 @@ final class X87Math {
                 }
             }
             if (yneg) v = neg(v);
-            flags |= roundDD(f, v, scale);
+            // the host reports PE for every computed result, even an exactly representable one
+            flags |= roundDD(f, v, scale) | X87.PE;
         }
         commit(f, p1, flags, true);
     }
