@@ -119,6 +119,14 @@ final class X87Math {
     static int TRUNC_LOG = 67, TRUNC_LOG1P = 67, TRUNC_EXP = 68;
     static boolean LOG_TRUNC_PRODUCT = false;
 
+    /**
+     * The host reports every computed transcendental result as inexact (even when it is exactly
+     * representable); a denormal result then counts as a tiny inexact result (UE).
+     */
+    static int inexact(X87 f) {
+        return (f.resSE() & 0x7FFF) == 0 && f.resSig() != 0 ? X87.PE | X87.UE : X87.PE;
+    }
+
     /** Rounds v * 2^scale to 64 bits into the FPU result registers; returns flags. */
     static int roundDD(X87 f, DD v, int scale) {
         boolean neg = v.hi < 0;
@@ -341,9 +349,7 @@ final class X87Math {
             int ee = expOf(se, sig) + BIAS;
             long m = sig << Long.numberOfLeadingZeros(sig);
             // the host returns x itself (sin, tan) and 1 (cos), flagged inexact
-            sinFlags = f.round64(neg, ee, m, 0) | X87.PE;
-            // a denormal x comes back unchanged but counts as a tiny inexact result: UE as well
-            if ((f.resSE() & 0x7FFF) == 0) sinFlags |= X87.UE;
+            sinFlags = f.round64(neg, ee, m, 0) | inexact(f);
             sinSE = f.resSE();
             sinSig = f.resSig();
             sinUp = false;
@@ -455,7 +461,7 @@ final class X87Math {
             DD m = mant(sig);
             if (neg) m = neg(m);
             if (ex < -900) {
-                flags |= roundDD(f, truncDD(mul(m, LN2), TRUNC_EXP), ex) | X87.PE;
+                flags |= roundDD(f, truncDD(mul(m, LN2), TRUNC_EXP), ex) | inexact(f);
             } else {
                 DD x = scalb(m, ex);
                 DD t = mul(x, LN2);
@@ -469,7 +475,7 @@ final class X87Math {
                     for (int i = 0; i < 4; i++) e1 = mul(e1, e1);
                     v = sub(e1, ONE);
                 }
-                flags |= roundDD(f, truncDD(v, TRUNC_EXP), 0) | X87.PE;
+                flags |= roundDD(f, truncDD(v, TRUNC_EXP), 0) | inexact(f);
             }
         }
         commit(f, p0, flags, false);
@@ -547,8 +553,8 @@ final class X87Math {
         if (ex != 0) l = add(new DD(ex, 0), l);
         DD my = mant(ys);
         if (yneg) my = neg(my);
-        if (LOG_TRUNC_PRODUCT) return roundDD(f, truncDD(mul(my, l), TRUNC_LOG), expOf(yse, ys)) | X87.PE;
-        return roundDD(f, mul(my, truncDD(l, TRUNC_LOG)), expOf(yse, ys)) | X87.PE;
+        if (LOG_TRUNC_PRODUCT) return roundDD(f, truncDD(mul(my, l), TRUNC_LOG), expOf(yse, ys)) | inexact(f);
+        return roundDD(f, mul(my, truncDD(l, TRUNC_LOG)), expOf(yse, ys)) | inexact(f);
     }
 
     private static int log2p1Cases(X87 f, int xse, long xs, int kx, boolean xneg, int yse, long ys, int ky, boolean yneg) {
@@ -579,7 +585,7 @@ final class X87Math {
         int ey = expOf(yse, ys);
         if (ex < -900) {
             // log2(1+x) = x/ln2 * (1 - x/2 + ...)
-            return roundDD(f, mul(my, truncDD(div(mx, LN2), TRUNC_LOG1P)), ex + ey) | X87.PE;
+            return roundDD(f, mul(my, truncDD(div(mx, LN2), TRUNC_LOG1P)), ex + ey) | inexact(f);
         }
         DD x = scalb(mx, ex);
         DD l;
@@ -597,8 +603,8 @@ final class X87Math {
             }
             l = add(new DD(e2, 0), div(lnK(m), LN2));
         }
-        if (LOG_TRUNC_PRODUCT) return roundDD(f, truncDD(mul(my, l), TRUNC_LOG1P), ey) | X87.PE;
-        return roundDD(f, mul(my, truncDD(l, TRUNC_LOG1P)), ey) | X87.PE;
+        if (LOG_TRUNC_PRODUCT) return roundDD(f, truncDD(mul(my, l), TRUNC_LOG1P), ey) | inexact(f);
+        return roundDD(f, mul(my, truncDD(l, TRUNC_LOG1P)), ey) | inexact(f);
     }
 
     /** FPATAN: ST1 = atan2(ST1, ST0), pop. */
@@ -663,7 +669,7 @@ final class X87Math {
             }
             if (yneg) v = neg(v);
             // the host reports PE for every computed result, even an exactly representable one
-            flags |= roundDD(f, v, scale) | X87.PE;
+            flags |= roundDD(f, v, scale) | inexact(f);
         }
         commit(f, p1, flags, true);
     }
