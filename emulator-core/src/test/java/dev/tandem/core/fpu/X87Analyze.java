@@ -138,6 +138,8 @@ public final class X87Analyze {
         int same = 0, javSame = 0;
         int[] offHits = new int[OFFS.length];
         int[] truncHits = new int[8];
+        int[] absHits = new int[16];
+        int[] inHits = new int[12];
         int[] hist = new int[20];
         int up = 0, down = 0;
         StringBuilder fr = new StringBuilder();
@@ -179,6 +181,27 @@ public final class X87Analyze {
                             h[0], h[1], pred, exact.get(i), fracPos.doubleValue());
                 }
             }
+            for (int A = 0; A < 16; A++) {
+                // RN64 of the exact value truncated at the absolute position 2^-(64 + A)
+                BigDecimal sc = new BigDecimal(BigInteger.TWO.pow(64 + A));
+                BigDecimal t = new BigDecimal(ex.multiply(sc).toBigInteger()).divide(sc);
+                BigDecimal pt = t.divide(ulp, 40, java.math.RoundingMode.HALF_EVEN);
+                long pred = pt.setScale(0, java.math.RoundingMode.HALF_EVEN).toBigInteger().longValue();
+                if (pred == h[1]) absHits[A]++;
+            }
+            {
+                ByteBuffer ib2 = ByteBuffer.wrap(cases.get(i).in).order(ByteOrder.LITTLE_ENDIAN);
+                int xe = (ib2.getShort(8 + 36) & 0x7FFF) - 16383;
+                for (int K = 0; K < 12; K++) {
+                    // RN64 of the exact value truncated at 2^(xe - (62 + K)) (relative to the operand's exponent)
+                    int qexp = xe - (62 + K);
+                    BigDecimal q = qexp >= 0 ? new BigDecimal(BigInteger.TWO.pow(qexp)) : BigDecimal.ONE.divide(new BigDecimal(BigInteger.TWO.pow(-qexp)));
+                    BigDecimal t = new BigDecimal(ex.divide(q, 0, java.math.RoundingMode.FLOOR).toBigInteger()).multiply(q);
+                    BigDecimal pt = t.divide(ulp, 40, java.math.RoundingMode.HALF_EVEN);
+                    long pred = pt.setScale(0, java.math.RoundingMode.HALF_EVEN).toBigInteger().longValue();
+                    if (pred == h[1]) inHits[K]++;
+                }
+            }
             if (Math.abs(dd) <= 0.5) { same++; continue; }
             if (dd > 0) up++; else down++;
             double dist = Math.abs(dd) - 0.5; // how far beyond a correct rounding
@@ -195,6 +218,12 @@ public final class X87Analyze {
         System.out.println(o);
         o = new StringBuilder("  truncation model (RN of exact chopped to N bits):");
         for (int k = 0; k < 8; k++) o.append(String.format(" N=%d:%d", 65 + k, truncHits[k]));
+        System.out.println(o);
+        o = new StringBuilder("  absolute truncation model (RN of exact chopped at 2^-A):");
+        for (int k = 0; k < 16; k++) o.append(String.format(" A=%d:%d", 64 + k, absHits[k]));
+        System.out.println(o);
+        o = new StringBuilder("  operand-relative truncation (chopped at 2^(ex - K)):");
+        for (int k = 0; k < 12; k++) o.append(String.format(" K=%d:%d", 62 + k, inHits[k]));
         System.out.println(o);
         if (Boolean.getBoolean("verbose")) System.out.print(fr);
     }
