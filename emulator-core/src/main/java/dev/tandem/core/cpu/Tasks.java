@@ -66,7 +66,7 @@ final class Tasks {
         // must be a busy TSS (16- or 32-bit)
         if ((attr & 0x17) != 0x03) throw c.fault(10, link & 0xFFFC);
         if ((attr & 0x80) == 0) throw c.fault(11, link & 0xFFFC);
-        int next = c.eip + c.dLen;
+        int next = c.eip + c.cur.dLen;
         if (!c.code32) next &= 0xFFFF;
         doSwitch(c, link, d, SRC_IRET, next, false, 0);
     }
