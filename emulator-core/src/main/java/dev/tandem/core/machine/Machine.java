@@ -278,9 +278,10 @@ public final class Machine {
             if (cpu.shutdown) return Exit.TRIPLE_FAULT;
             if (cpu.halted && !cpu.interruptAcceptable()) {
                 if ((cpu.getEflags() & dev.tandem.core.cpu.Flags.IF) == 0) return Exit.HALTED;
-                // interrupts enabled: skip ahead to the next timer event
-                if (deadline == Scheduler.NEVER) return Exit.IDLE_FOREVER;
-                long target = nsToTicksCeil(deadline);
+                // interrupts enabled: skip ahead to the next timer event (the slice may have armed one)
+                long next = scheduler.nextDeadline();
+                if (next == Scheduler.NEVER) return Exit.IDLE_FOREVER;
+                long target = nsToTicksCeil(next);
                 if (target > ticks()) idleTicks += target - ticks();
             }
         }
