@@ -85,13 +85,11 @@ final class RunCommand implements Callable<Integer> {
         String serialSpec = serial != null ? serial : (kernel != null || rom != null ? "stdio" : "none");
         try (SerialConsole console = SerialConsole.open(serialSpec)) {
             m.setSerial(0, console);
+            // serial input enters through the nondeterminism boundary (live: no log)
+            m.setHostInputs(new dev.tandem.core.replay.Recorder(
+                    dev.tandem.core.replay.HostWorld.system(console::poll), null, 0));
             m.setSliceHook(mm -> {
                 if (profileEip != null) eipHist.merge(mm.cpu().eip & ~0xF, 1, Integer::sum);
-                while (mm.com1().canReceive()) {
-                    int b = console.poll();
-                    if (b < 0) break;
-                    mm.com1().receive(b);
-                }
             });
             if (kernel != null) {
                 byte[] k = Files.readAllBytes(kernel);
