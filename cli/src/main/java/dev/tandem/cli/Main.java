@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** Entry point: {@code tandem <command> [options]}. Exit codes: 0 ok, 1 guest/runtime failure, 2 usage. */
 @Command(name = "tandem", mixinStandardHelpOptions = true, version = "tandem 0.1.0",
         description = "A pure-Java x86 PC emulator with replication and live migration.",
-        subcommands = {RunCommand.class, ConformanceCommand.class, BenchCommand.class,
+        subcommands = {RunCommand.class, ConformanceCommand.class, BenchCommand.class, RecordCommand.class, ReplayCommand.class, SnapshotCommand.class, RestoreCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int EXIT_OK = 0;

@@ -47,8 +47,12 @@ final class RunCommand implements Callable<Integer> {
                     + "the built-in guests, which print on the debug port)")
     String serial;
 
-    @Option(names = "--post-port", defaultValue = "0x80", description = "print writes to this port as POST codes")
+    @Option(names = "--post-port", description = "print writes to this port as POST codes (default 0x80 for ROMs "
+            + "and built-in guests; off for --kernel, since Linux writes port 0x80 for I/O delays)")
     String postPort;
+
+    @Option(names = "--profile-eip", hidden = true, description = "write a histogram of EIP sampled at slice boundaries")
+    Path profileEip;
 
     @Option(names = "--debug-port", defaultValue = "0xE9", description = "print writes to this port as console bytes")
     String debugPort;
@@ -69,7 +73,9 @@ final class RunCommand implements Callable<Integer> {
         if (guest != null && (kernel != null || rom != null)) {
             throw new IllegalArgumentException("--guest cannot be combined with --rom or --kernel");
         }
-        MachineConfig cfg = new MachineConfig((int) ram, ips, Sizes.parsePort(postPort), Sizes.parsePort(debugPort));
+        int post = postPort != null ? Sizes.parsePort(postPort) : (kernel != null ? -1 : 0x80);
+        MachineConfig cfg = new MachineConfig((int) ram, ips, post, Sizes.parsePort(debugPort));
+        java.util.Map<Integer, Integer> eipHist = new java.util.HashMap<>();
         // the wall clock is read once, here, for the RTC's power-on time
         Machine m = new Machine(cfg, System.currentTimeMillis());
         PrintStream out = System.out;
@@ -79,12 +85,11 @@ final class RunCommand implements Callable<Integer> {
         String serialSpec = serial != null ? serial : (kernel != null || rom != null ? "stdio" : "none");
         try (SerialConsole console = SerialConsole.open(serialSpec)) {
             m.setSerial(0, console);
+            // serial input enters through the nondeterminism boundary (live: no log)
+            m.setHostInputs(new dev.tandem.core.replay.Recorder(
+                    dev.tandem.core.replay.HostWorld.system(console::poll), null, 0));
             m.setSliceHook(mm -> {
-                while (mm.com1().canReceive()) {
-                    int b = console.poll();
-                    if (b < 0) break;
-                    mm.com1().receive(b);
-                }
+                if (profileEip != null) eipHist.merge(mm.cpu().eip & ~0xF, 1, Integer::sum);
             });
             if (kernel != null) {
                 byte[] k = Files.readAllBytes(kernel);
@@ -105,10 +110,22 @@ final class RunCommand implements Callable<Integer> {
             long limit = maxInstructions == null ? Long.MAX_VALUE : maxInstructions;
             Runtime.getRuntime().addShutdownHook(new Thread(m::requestStop));
             long t0 = System.nanoTime();
-            Machine.Exit exit = m.run(limit);
+            Machine.Exit exit;
+            for (;;) {
+                exit = m.run(limit);
+                // an idle guest with no timer armed can still be woken by console input: wait for it
+                if (exit != Machine.Exit.IDLE_FOREVER || console.inputClosed()) break;
+                if (!console.awaitInput(100)) continue;
+            }
             long t1 = System.nanoTime();
             out.flush();
             console.flush();
+            if (profileEip != null) {
+                StringBuilder sb = new StringBuilder();
+                eipHist.entrySet().stream().sorted((a, b) -> b.getValue() - a.getValue())
+                        .forEach(e -> sb.append(String.format("%08x %d%n", e.getKey(), e.getValue())));
+                Files.writeString(profileEip, sb.toString());
+            }
             double secs = (t1 - t0) / 1e9;
             long n = m.cpu().icount();
             System.err.printf("[tandem] %s after %,d instructions in %.3f s (%.1f MIPS host speed)%n",

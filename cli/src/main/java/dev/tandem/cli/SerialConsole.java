@@ -32,11 +32,17 @@ final class SerialConsole implements SerialBackend, AutoCloseable {
             c.pump(System.in);
             return c;
         }
-        if (spec.equals("none")) return new SerialConsole(OutputStream.nullOutputStream(), null);
+        if (spec.equals("none")) {
+            SerialConsole c = new SerialConsole(OutputStream.nullOutputStream(), null);
+            c.inputClosed = true;
+            return c;
+        }
         if (spec.startsWith("file:")) {
             Path p = Path.of(spec.substring(5));
             OutputStream o = Files.newOutputStream(p);
-            return new SerialConsole(o, o);
+            SerialConsole c = new SerialConsole(o, o);
+            c.inputClosed = true;
+            return c;
         }
         if (spec.startsWith("tcp:")) {
             int port;
@@ -74,6 +80,13 @@ final class SerialConsole implements SerialBackend, AutoCloseable {
     int poll() {
         Integer b = input.poll();
         return b == null ? -1 : b;
+    }
+
+    /** Waits up to {@code millis} for an input byte; true if one is available. */
+    boolean awaitInput(long millis) throws InterruptedException {
+        long end = System.currentTimeMillis() + millis;
+        while (input.isEmpty() && !inputClosed && System.currentTimeMillis() < end) Thread.sleep(2);
+        return !input.isEmpty();
     }
 
     boolean inputClosed() {

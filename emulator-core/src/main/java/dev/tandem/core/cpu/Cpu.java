@@ -102,6 +102,7 @@ public final class Cpu {
         this.io = io;
         this.ram = mem.ram;
         mem.setMappingListener(this::flushTlbAll);
+        mem.setWriteListener(this::codeWriteListener);
         reset();
     }
 
@@ -745,6 +746,9 @@ public final class Cpu {
     /** Checks a data access of {@code size} bytes at {@code off} in segment {@code s}. */
     void checkSeg(int s, int off, int size, boolean write) {
         int limit = segLimit[s];
+        // fast accept: a 4 GiB expand-up writable data segment (flat models); an access wrapping past
+        // 2^32 is not checked here
+        if (limit == -1 && (segAttr[s] & 0x1E) == 0x12 && segUsable[s]) return;
         if (size > 1 && Integer.compareUnsigned(off, limit) <= 0 && Integer.compareUnsigned(off + size - 1, limit) > 0
                 && segUsable[s] && (segAttr[s] & 0x1C) != 0x14) {
             straddleFaults++;
@@ -846,20 +850,9 @@ public final class Cpu {
 
     // ================================================================== decoding
 
-    // the current instruction, as decoded
-    int dInfo, dHandler, dSub, dOpcode;
-    boolean dOp32, dAddr32, dLock;
-    /** 0 none, 1 REP/REPE (F3), 2 REPNE (F2). */
-    int dRep;
-    /** Segment of the memory operand (override, or the default for the addressing form). */
-    int dSeg;
-    /** Explicit segment override prefix, or SEG_NONE. */
-    int dSegOvr;
-    int dMod, dReg, dRm;
-    /** Base and index registers for the effective address, -1 for none; scale is a shift count. */
-    int dBase, dIndex, dScale, dDisp;
-    int dImm, dImm2;
-    int dLen;
+    /** The instruction being executed (a block-cache entry, or {@link #scratchInsn} for single steps). */
+    Insn cur;
+    private final Insn scratchInsn = new Insn();
     /** Effective address offset of the memory operand, computed before execution. */
     int eaOff;
     /** EIP of the instruction being executed. */
@@ -913,46 +906,46 @@ public final class Cpu {
         }
         int opcode = b;
         if (b == 0x0F) opcode = 0x100 | fetch8();
-        dOpcode = opcode;
-        dOp32 = op32;
-        dAddr32 = addr32;
-        dRep = rep;
-        dLock = lock;
-        dSegOvr = segOvr;
+        cur.dOpcode = opcode;
+        cur.dOp32 = op32;
+        cur.dAddr32 = addr32;
+        cur.dRep = rep;
+        cur.dLock = lock;
+        cur.dSegOvr = segOvr;
         int info = OpTable.INFO[opcode];
         boolean group = OpTable.IS_GROUP[opcode];
         if (group || OpTable.hasModrm(info)) {
             int modrm = fetch8();
-            dMod = modrm >>> 6;
-            dReg = (modrm >>> 3) & 7;
-            dRm = modrm & 7;
-            if (group) info = OpTable.GROUP_INFO[opcode * 8 + dReg];
-            if (dMod != 3) decodeEa(addr32, segOvr);
+            cur.dMod = modrm >>> 6;
+            cur.dReg = (modrm >>> 3) & 7;
+            cur.dRm = modrm & 7;
+            if (group) info = OpTable.GROUP_INFO[opcode * 8 + cur.dReg];
+            if (cur.dMod != 3) decodeEa(addr32, segOvr);
             else {
-                dSeg = segOvr == SEG_NONE ? DS : segOvr;
+                cur.dSeg = segOvr == SEG_NONE ? DS : segOvr;
             }
         } else {
-            dMod = 3;
-            dReg = dRm = 0;
-            dSeg = segOvr == SEG_NONE ? DS : segOvr;
+            cur.dMod = 3;
+            cur.dReg = cur.dRm = 0;
+            cur.dSeg = segOvr == SEG_NONE ? DS : segOvr;
         }
         if (!OpTable.valid(info)) {
-            dInfo = 0;
-            dHandler = H.UD;
-            dLen = fetchCount;
+            cur.dInfo = 0;
+            cur.dHandler = H.UD;
+            cur.dLen = fetchCount;
             return;
         }
-        dInfo = info;
-        dHandler = OpTable.handler(info);
-        dSub = OpTable.sub(info);
+        cur.dInfo = info;
+        cur.dHandler = OpTable.handler(info);
+        cur.dSub = OpTable.sub(info);
         int k = OpTable.imm1(info);
-        if (k != OpTable.IMM_NONE) dImm = fetchImm(k, op32, addr32);
+        if (k != OpTable.IMM_NONE) cur.dImm = fetchImm(k, op32, addr32);
         k = OpTable.imm2(info);
-        if (k != OpTable.IMM_NONE) dImm2 = fetchImm(k, op32, addr32);
+        if (k != OpTable.IMM_NONE) cur.dImm2 = fetchImm(k, op32, addr32);
         else if (OpTable.imm1(info) == OpTable.IMM_AP) {
-            dImm2 = fetch16(); // selector after the offset
+            cur.dImm2 = fetch16(); // selector after the offset
         }
-        dLen = fetchCount;
+        cur.dLen = fetchCount;
     }
 
     private int fetchImm(int kind, boolean op32, boolean addr32) {
@@ -979,64 +972,64 @@ public final class Cpu {
 
     private void decodeEa(boolean addr32, int segOvr) {
         int defSeg = DS;
-        dBase = -1;
-        dIndex = -1;
-        dScale = 0;
-        dDisp = 0;
+        cur.dBase = -1;
+        cur.dIndex = -1;
+        cur.dScale = 0;
+        cur.dDisp = 0;
         if (!addr32) {
-            switch (dRm) {
-                case 0: dBase = EBX; dIndex = ESI; break;
-                case 1: dBase = EBX; dIndex = EDI; break;
-                case 2: dBase = EBP; dIndex = ESI; defSeg = SS; break;
-                case 3: dBase = EBP; dIndex = EDI; defSeg = SS; break;
-                case 4: dBase = ESI; break;
-                case 5: dBase = EDI; break;
+            switch (cur.dRm) {
+                case 0: cur.dBase = EBX; cur.dIndex = ESI; break;
+                case 1: cur.dBase = EBX; cur.dIndex = EDI; break;
+                case 2: cur.dBase = EBP; cur.dIndex = ESI; defSeg = SS; break;
+                case 3: cur.dBase = EBP; cur.dIndex = EDI; defSeg = SS; break;
+                case 4: cur.dBase = ESI; break;
+                case 5: cur.dBase = EDI; break;
                 case 6:
-                    if (dMod == 0) {
-                        dDisp = fetch16();
+                    if (cur.dMod == 0) {
+                        cur.dDisp = fetch16();
                     } else {
-                        dBase = EBP;
+                        cur.dBase = EBP;
                         defSeg = SS;
                     }
                     break;
-                default: dBase = EBX; break;
+                default: cur.dBase = EBX; break;
             }
-            if (dMod == 1) dDisp = (byte) fetch8();
-            else if (dMod == 2) dDisp = fetch16();
+            if (cur.dMod == 1) cur.dDisp = (byte) fetch8();
+            else if (cur.dMod == 2) cur.dDisp = fetch16();
         } else {
-            int rm = dRm;
+            int rm = cur.dRm;
             if (rm == 4) {
                 int sib = fetch8();
-                dScale = sib >>> 6;
+                cur.dScale = sib >>> 6;
                 int idx = (sib >>> 3) & 7;
-                if (idx != 4) dIndex = idx;
+                if (idx != 4) cur.dIndex = idx;
                 int base = sib & 7;
-                if (base == 5 && dMod == 0) {
-                    dDisp = fetch32();
+                if (base == 5 && cur.dMod == 0) {
+                    cur.dDisp = fetch32();
                 } else {
-                    dBase = base;
+                    cur.dBase = base;
                     if (base == ESP || base == EBP) defSeg = SS;
                 }
-            } else if (rm == 5 && dMod == 0) {
-                dDisp = fetch32();
+            } else if (rm == 5 && cur.dMod == 0) {
+                cur.dDisp = fetch32();
             } else {
-                dBase = rm;
+                cur.dBase = rm;
                 if (rm == EBP) defSeg = SS;
             }
-            if (dMod == 1) dDisp = (byte) fetch8();
-            else if (dMod == 2) dDisp = fetch32();
+            if (cur.dMod == 1) cur.dDisp = (byte) fetch8();
+            else if (cur.dMod == 2) cur.dDisp = fetch32();
         }
-        dSeg = segOvr == SEG_NONE ? defSeg : segOvr;
+        cur.dSeg = segOvr == SEG_NONE ? defSeg : segOvr;
     }
 
     int computeEa() {
-        int a = dDisp;
-        if (dBase >= 0) a += reg[dBase];
-        if (dAddr32) {
-            if (dIndex >= 0) a += reg[dIndex] << dScale;
+        int a = cur.dDisp;
+        if (cur.dBase >= 0) a += reg[cur.dBase];
+        if (cur.dAddr32) {
+            if (cur.dIndex >= 0) a += reg[cur.dIndex] << cur.dScale;
             return a;
         }
-        if (dIndex >= 0) a += reg[dIndex];
+        if (cur.dIndex >= 0) a += reg[cur.dIndex];
         return a & 0xFFFF;
     }
 
@@ -1061,9 +1054,159 @@ public final class Cpu {
                 continue;
             }
             if (halted) break;
-            step();
+            if ((eflags & TF) != 0 || inhibitIrq || !blockCacheEnabled) {
+                step();
+                continue;
+            }
+            int blk = findBlock();
+            if (blk < 0) {
+                step();
+                continue;
+            }
+            execBlock(blk, untilIcount);
         }
         return icount;
+    }
+
+    // ================================================================== decoded-block cache
+    //
+    // Straight-line runs of decoded instructions, keyed by the physical address of their first byte
+    // and the code-segment size. A block never crosses a 4 KiB page; pages holding blocks are
+    // write-watched in PhysicalMemory, so any write to them (by the CPU or a device) bumps the
+    // page's generation and the blocks built from the old bytes are never used again.
+
+    /** When false every instruction is decoded afresh (for testing the cache itself). */
+    public boolean blockCacheEnabled = true;
+    private static final int MAX_BLOCK = 32;
+    private static final int POOL_INSNS = 1 << 18;
+    private final Insn[] pool = new Insn[POOL_INSNS];
+    private int poolUsed;
+    private static final int BT_BITS = 16;
+    private static final int BT_SIZE = 1 << BT_BITS;
+    private final int[] btPhys = new int[BT_SIZE];
+    /** 0 = empty, 1 = 16-bit code, 2 = 32-bit code. */
+    private final byte[] btMode = new byte[BT_SIZE];
+    private final int[] btStart = new int[BT_SIZE];
+    private final byte[] btCount = new byte[BT_SIZE];
+    private final int[] btBytes = new int[BT_SIZE];
+    private final int[] btGen = new int[BT_SIZE];
+    private final int[] pageGen = new int[1 << 20];
+    private final boolean[] codePageFlag = new boolean[1 << 20];
+    private int curBlockPage = -1;
+    private boolean blockAbort;
+    /** Blocks built and instructions decoded into blocks (statistics). */
+    public long blocksBuilt, blockFlushes;
+
+    private void codeWriteListener(int physAddr, int size) {
+        invalidateCodePage(physAddr >>> 12);
+        if (((physAddr + size - 1) >>> 12) != (physAddr >>> 12)) invalidateCodePage((physAddr + size - 1) >>> 12);
+    }
+
+    private void invalidateCodePage(int page) {
+        if (codePageFlag[page]) {
+            codePageFlag[page] = false;
+            pageGen[page]++;
+            mem.unwatchPage(page);
+            if (page == curBlockPage) blockAbort = true;
+        }
+    }
+
+    /** Drops every decoded block (used after state is loaded from outside, e.g. a snapshot). */
+    public void flushBlockCache() {
+        java.util.Arrays.fill(btMode, (byte) 0);
+        poolUsed = 0;
+        blockFlushes++;
+    }
+
+    /** Finds or builds the block at CS:EIP; -1 when the instruction must go through {@link #step}. */
+    private int findBlock() {
+        int lin = segBase[CS] + eip;
+        int ti = (lin >>> 12) & TLB_MASK;
+        if (rtag[ti] != (lin >>> 12)) return -1; // let step() translate (and fault) first
+        int phys = tlbPhys[ti] | (lin & 0xFFF);
+        int mode = code32 ? 2 : 1;
+        int idx = ((phys * 0x9E3779B1) >>> (32 - BT_BITS)) ^ mode;
+        if (btMode[idx] == mode && btPhys[idx] == phys && btGen[idx] == pageGen[phys >>> 12]) {
+            // the CS limit may have changed since the block was built
+            if (Integer.compareUnsigned(eip + btBytes[idx] - 1, segLimit[CS]) > 0) return -1;
+            return idx;
+        }
+        return buildBlock(idx, phys, mode, lin);
+    }
+
+    private int buildBlock(int idx, int phys, int mode, int lin) {
+        if (poolUsed + MAX_BLOCK > POOL_INSNS) flushBlockCache();
+        int start = poolUsed;
+        int n = 0;
+        int bytes = 0;
+        int saveEip = eip;
+        int e = eip;
+        int pageEnd = (lin | 0xFFF);
+        try {
+            while (n < MAX_BLOCK) {
+                int l = segBase[CS] + e;
+                // stop before an instruction that might reach into the next page
+                if (Integer.compareUnsigned(pageEnd - l, 15) < 0) break;
+                eip = e;
+                Insn in = pool[start + n];
+                if (in == null) in = pool[start + n] = new Insn();
+                cur = in;
+                decode();
+                n++;
+                bytes += cur.dLen;
+                e += cur.dLen;
+                if (!code32) e &= 0xFFFF;
+                if (cur.dInfo == 0 || (OpTable.flags(cur.dInfo) & OpTable.ENDS_BLOCK) != 0) break;
+            }
+        } catch (CpuFault f) {
+            // a later instruction does not decode: the block ends before it
+        }
+        eip = saveEip;
+        if (n == 0) return -1;
+        poolUsed += n;
+        int page = phys >>> 12;
+        if (!codePageFlag[page] && mem.pageKind(phys) == PhysicalMemory.KIND_RAM) {
+            codePageFlag[page] = true;
+            mem.watchPage(page);
+        }
+        btPhys[idx] = phys;
+        btMode[idx] = (byte) mode;
+        btStart[idx] = start;
+        btCount[idx] = (byte) n;
+        btBytes[idx] = bytes;
+        btGen[idx] = pageGen[page];
+        blocksBuilt++;
+        return idx;
+    }
+
+    private void execBlock(int idx, long until) {
+        int o = btStart[idx];
+        int n = btCount[idx];
+        curBlockPage = btPhys[idx] >>> 12;
+        blockAbort = false;
+        Insn[] p = pool;
+        for (int k = 0; k < n; k++, o++) {
+            Insn in = p[o];
+            cur = in;
+            int start = eip;
+            startEip = start;
+            int startEsp = reg[ESP];
+            inhibitIrq = false;
+            noTrap = false;
+            try {
+                execute();
+            } catch (CpuFault f) {
+                eip = start;
+                reg[ESP] = startEsp;
+                curBlockPage = -1;
+                handleFault(f);
+                return;
+            }
+            int next = start + in.dLen;
+            if (!code32) next &= 0xFFFF;
+            if (eip != next || blockAbort || halted || icount >= until || inhibitIrq) break;
+        }
+        curBlockPage = -1;
     }
 
     /** Executes one instruction (or one REP iteration), delivering any exception it raises. */
@@ -1073,6 +1216,7 @@ public final class Cpu {
         boolean trap = (eflags & TF) != 0;
         inhibitIrq = false;
         noTrap = false;
+        cur = scratchInsn;
         try {
             decode();
             execute();
@@ -1159,70 +1303,68 @@ public final class Cpu {
     // ================================================================== execution
 
     private void execute() {
-        int info = dInfo;
-        if (dMod != 3 && (OpTable.hasModrm(info) || OpTable.IS_GROUP[dOpcode])) {
+        int info = cur.dInfo;
+        if (cur.dMod != 3 && (OpTable.hasModrm(info) || OpTable.IS_GROUP[cur.dOpcode])) {
             eaOff = computeEa();
         }
-        if (info != 0) {
+        if ((info & CHECK_MASK) != 0 || cur.dLock) {
             int fl = OpTable.flags(info);
-            if (fl != 0) {
-                if ((fl & OpTable.MEM_ONLY) != 0 && dMod == 3) throw ud();
-                if ((fl & OpTable.PM_ONLY) != 0 && (!protectedMode() || v86())) throw ud();
-            }
-            if (dLock && ((fl & OpTable.LOCKABLE) == 0 || dMod == 3)) throw ud();
+            if ((fl & OpTable.MEM_ONLY) != 0 && cur.dMod == 3) throw ud();
+            if ((fl & OpTable.PM_ONLY) != 0 && (!protectedMode() || v86())) throw ud();
+            if (cur.dLock && ((fl & OpTable.LOCKABLE) == 0 || cur.dMod == 3)) throw ud();
         }
-        int next = eip + dLen;
+        int next = eip + cur.dLen;
         if (!code32) next &= 0xFFFF;
-        int sz = dOp32 ? 2 : 1;
-        switch (dHandler) {
+        int sz = cur.dOp32 ? 2 : 1;
+        switch (cur.dHandler) {
             case H.ALU_EbGb: {
-                int r = alu(dSub, readE(0), getReg8(dReg), 0);
-                if (dSub != 7) writeE(0, r);
+                int r = alu(cur.dSub, readE(0), getReg8(cur.dReg), 0);
+                if (cur.dSub != 7) writeE(0, r);
                 break;
             }
             case H.ALU_EvGv: {
-                int r = alu(dSub, readE(sz), getReg(dReg, sz), sz);
-                if (dSub != 7) writeE(sz, r);
+                int r = alu(cur.dSub, readE(sz), getReg(cur.dReg, sz), sz);
+                if (cur.dSub != 7) writeE(sz, r);
                 break;
             }
             case H.ALU_GbEb: {
-                int r = alu(dSub, getReg8(dReg), readE(0), 0);
-                if (dSub != 7) setReg8(dReg, r);
+                int r = alu(cur.dSub, getReg8(cur.dReg), readE(0), 0);
+                if (cur.dSub != 7) setReg8(cur.dReg, r);
                 break;
             }
             case H.ALU_GvEv: {
-                int r = alu(dSub, getReg(dReg, sz), readE(sz), sz);
-                if (dSub != 7) setReg(dReg, sz, r);
+                int r = alu(cur.dSub, getReg(cur.dReg, sz), readE(sz), sz);
+                if (cur.dSub != 7) setReg(cur.dReg, sz, r);
                 break;
             }
             case H.ALU_ALIb: {
-                int r = alu(dSub, reg[EAX], dImm, 0);
-                if (dSub != 7) setReg8(EAX, r);
+                int r = alu(cur.dSub, reg[EAX], cur.dImm, 0);
+                if (cur.dSub != 7) setReg8(EAX, r);
                 break;
             }
             case H.ALU_eAXIz: {
-                int r = alu(dSub, reg[EAX], dImm, sz);
-                if (dSub != 7) setReg(EAX, sz, r);
+                int r = alu(cur.dSub, reg[EAX], cur.dImm, sz);
+                if (cur.dSub != 7) setReg(EAX, sz, r);
                 break;
             }
             case H.ALU_EbIb: {
-                int r = alu(dSub, readE(0), dImm, 0);
-                if (dSub != 7) writeE(0, r);
+                int r = alu(cur.dSub, readE(0), cur.dImm, 0);
+                if (cur.dSub != 7) writeE(0, r);
                 break;
             }
             case H.ALU_EvIz: {
-                int r = alu(dSub, readE(sz), dImm, sz);
-                if (dSub != 7) writeE(sz, r);
+                int r = alu(cur.dSub, readE(sz), cur.dImm, sz);
+                if (cur.dSub != 7) writeE(sz, r);
                 break;
             }
-            case H.TEST_EbGb: alu(4, readE(0), getReg8(dReg), 0); break;
-            case H.TEST_EvGv: alu(4, readE(sz), getReg(dReg, sz), sz); break;
-            case H.TEST_ALIb: alu(4, reg[EAX], dImm, 0); break;
-            case H.TEST_eAXIz: alu(4, reg[EAX], dImm, sz); break;
-            case H.TEST_EbIb: alu(4, readE(0), dImm, 0); break;
-            case H.TEST_EvIz: alu(4, readE(sz), dImm, sz); break;
-            case H.INC_Zv: setReg(dSub, sz, inc(reg[dSub], sz)); break;
-            case H.DEC_Zv: setReg(dSub, sz, dec(reg[dSub], sz)); break;
+            case H.TEST_EbGb: alu(4, readE(0), getReg8(cur.dReg), 0); break;
+            case H.TEST_EvGv: alu(4, readE(sz), getReg(cur.dReg, sz), sz); break;
+            case H.TEST_ALIb: alu(4, reg[EAX], cur.dImm, 0); break;
+            case H.TEST_eAXIz: alu(4, reg[EAX], cur.dImm, sz); break;
+            case H.TEST_EbIb: alu(4, readE(0), cur.dImm, 0); break;
+            case H.TEST_EvIz: alu(4, readE(sz), cur.dImm, sz); break;
+            case H.INC_Zv: setReg(cur.dSub, sz, inc(reg[cur.dSub], sz)); break;
+            case H.DEC_Zv: setReg(cur.dSub, sz, dec(reg[cur.dSub], sz)); break;
             case H.INC_Eb: writeE(0, inc(readE(0), 0)); break;
             case H.DEC_Eb: writeE(0, dec(readE(0), 0)); break;
             case H.INC_Ev: writeE(sz, inc(readE(sz), sz)); break;
@@ -1231,49 +1373,49 @@ public final class Cpu {
             case H.NOT_Ev: writeE(sz, ~readE(sz)); break;
             case H.NEG_Eb: writeE(0, alu(5, 0, readE(0), 0)); break;
             case H.NEG_Ev: writeE(sz, alu(5, 0, readE(sz), sz)); break;
-            case H.MOV_EbGb: writeE(0, getReg8(dReg)); break;
-            case H.MOV_EvGv: writeE(sz, getReg(dReg, sz)); break;
-            case H.MOV_GbEb: setReg8(dReg, readE(0)); break;
-            case H.MOV_GvEv: setReg(dReg, sz, readE(sz)); break;
-            case H.MOV_EbIb: writeE(0, dImm); break;
-            case H.MOV_EvIz: writeE(sz, dImm); break;
-            case H.MOV_ZbIb: setReg8(dSub, dImm); break;
-            case H.MOV_ZvIv: setReg(dSub, sz, dImm); break;
-            case H.MOV_ALOb: setReg8(EAX, rd8(dSeg, moffs())); break;
-            case H.MOV_eAXOv: setReg(EAX, sz, rd(dSeg, moffs(), sz)); break;
-            case H.MOV_ObAL: wr8(dSeg, moffs(), reg[EAX]); break;
-            case H.MOV_OveAX: wr(dSeg, moffs(), sz, reg[EAX]); break;
+            case H.MOV_EbGb: writeE(0, getReg8(cur.dReg)); break;
+            case H.MOV_EvGv: writeE(sz, getReg(cur.dReg, sz)); break;
+            case H.MOV_GbEb: setReg8(cur.dReg, readE(0)); break;
+            case H.MOV_GvEv: setReg(cur.dReg, sz, readE(sz)); break;
+            case H.MOV_EbIb: writeE(0, cur.dImm); break;
+            case H.MOV_EvIz: writeE(sz, cur.dImm); break;
+            case H.MOV_ZbIb: setReg8(cur.dSub, cur.dImm); break;
+            case H.MOV_ZvIv: setReg(cur.dSub, sz, cur.dImm); break;
+            case H.MOV_ALOb: setReg8(EAX, rd8(cur.dSeg, moffs())); break;
+            case H.MOV_eAXOv: setReg(EAX, sz, rd(cur.dSeg, moffs(), sz)); break;
+            case H.MOV_ObAL: wr8(cur.dSeg, moffs(), reg[EAX]); break;
+            case H.MOV_OveAX: wr(cur.dSeg, moffs(), sz, reg[EAX]); break;
             case H.MOV_EvSw: {
-                if (dReg > 5) throw ud();
+                if (cur.dReg > 5) throw ud();
                 // to memory always 16 bits; to a register, 32-bit operand size zero-extends
-                if (dMod == 3) setReg(dRm, sz, segSel[dReg]);
-                else wr16(dSeg, eaOff, segSel[dReg]);
+                if (cur.dMod == 3) setReg(cur.dRm, sz, segSel[cur.dReg]);
+                else wr16(cur.dSeg, eaOff, segSel[cur.dReg]);
                 break;
             }
             case H.MOV_SwEw: {
-                if (dReg > 5 || dReg == CS) throw ud();
+                if (cur.dReg > 5 || cur.dReg == CS) throw ud();
                 int sel = readE(1);
-                loadSeg(dReg, sel);
-                if (dReg == SS) inhibitIrq = true;
+                loadSeg(cur.dReg, sel);
+                if (cur.dReg == SS) inhibitIrq = true;
                 break;
             }
-            case H.LEA: setReg(dReg, sz, eaOff); break;
+            case H.LEA: setReg(cur.dReg, sz, eaOff); break;
             case H.XCHG_EbGb: {
                 int a = readE(0);
-                writeE(0, getReg8(dReg));
-                setReg8(dReg, a);
+                writeE(0, getReg8(cur.dReg));
+                setReg8(cur.dReg, a);
                 break;
             }
             case H.XCHG_EvGv: {
                 int a = readE(sz);
-                writeE(sz, getReg(dReg, sz));
-                setReg(dReg, sz, a);
+                writeE(sz, getReg(cur.dReg, sz));
+                setReg(cur.dReg, sz, a);
                 break;
             }
             case H.XCHG_eAX: {
                 int a = getReg(EAX, sz);
-                setReg(EAX, sz, getReg(dSub, sz));
-                setReg(dSub, sz, a);
+                setReg(EAX, sz, getReg(cur.dSub, sz));
+                setReg(cur.dSub, sz, a);
                 break;
             }
             case H.NOP:
@@ -1287,20 +1429,20 @@ public final class Cpu {
                 if (sz == 2) reg[EDX] = reg[EAX] >> 31;
                 else setReg(EDX, 1, ((short) reg[EAX]) >> 15);
                 break;
-            case H.PUSH_Zv: push(reg[dSub], sz); break;
+            case H.PUSH_Zv: push(reg[cur.dSub], sz); break;
             case H.POP_Zv: {
                 int v = pop(sz);
-                setReg(dSub, sz, v);
+                setReg(cur.dSub, sz, v);
                 break;
             }
-            case H.PUSH_I: push(dImm, sz); break;
+            case H.PUSH_I: push(cur.dImm, sz); break;
             case H.PUSH_Ev: push(readE(sz), sz); break;
             case H.POP_Ev: {
                 // the effective address is computed with the incremented stack pointer
                 int v = peek(sz, 0);
                 int oldEsp = reg[ESP];
                 adjustSp(sz == 2 ? 4 : 2);
-                if (dMod != 3) {
+                if (cur.dMod != 3) {
                     eaOff = computeEa();
                     try {
                         writeE(sz, v);
@@ -1309,16 +1451,16 @@ public final class Cpu {
                         throw f;
                     }
                 } else {
-                    setReg(dRm, sz, v);
+                    setReg(cur.dRm, sz, v);
                 }
                 break;
             }
-            case H.PUSH_SEG: push(segSel[dSub], sz, true); break;
+            case H.PUSH_SEG: push(segSel[cur.dSub], sz, true); break;
             case H.POP_SEG: {
                 int v = peek(sz, 0) & 0xFFFF;
-                loadSeg(dSub, v);
+                loadSeg(cur.dSub, v);
                 adjustSp(sz == 2 ? 4 : 2);
-                if (dSub == SS) inhibitIrq = true;
+                if (cur.dSub == SS) inhibitIrq = true;
                 break;
             }
             case H.PUSHA: pusha(sz); break;
@@ -1352,17 +1494,17 @@ public final class Cpu {
                 break;
             case H.SALC: setReg8(EAX, getCF() ? 0xFF : 0); break;
             case H.XLAT: {
-                int off = dAddr32 ? reg[EBX] + (reg[EAX] & 0xFF) : (reg[EBX] + (reg[EAX] & 0xFF)) & 0xFFFF;
-                setReg8(EAX, rd8(dSeg, off));
+                int off = cur.dAddr32 ? reg[EBX] + (reg[EAX] & 0xFF) : (reg[EBX] + (reg[EAX] & 0xFF)) & 0xFFFF;
+                setReg8(EAX, rd8(cur.dSeg, off));
                 break;
             }
             case H.JCC:
-                if (cond(dSub)) next = branchTarget(next + dImm);
+                if (cond(cur.dSub)) next = branchTarget(next + cur.dImm);
                 break;
-            case H.JMP_J: next = branchTarget(next + dImm); break;
+            case H.JMP_J: next = branchTarget(next + cur.dImm); break;
             case H.JMP_Ev: next = branchTarget(readE(sz)); break;
             case H.CALL_Jz: {
-                int t = branchTarget(next + dImm);
+                int t = branchTarget(next + cur.dImm);
                 push(next, sz);
                 next = t;
                 break;
@@ -1385,54 +1527,54 @@ public final class Cpu {
                 int t = peek(sz, 0);
                 if (sz == 1) t &= 0xFFFF;
                 t = branchTarget(t);
-                adjustSp((sz == 2 ? 4 : 2) + (dImm & 0xFFFF));
+                adjustSp((sz == 2 ? 4 : 2) + (cur.dImm & 0xFFFF));
                 next = t;
                 break;
             }
             case H.LOOP: {
-                int c = dAddr32 ? reg[ECX] - 1 : (reg[ECX] - 1) & 0xFFFF;
+                int c = cur.dAddr32 ? reg[ECX] - 1 : (reg[ECX] - 1) & 0xFFFF;
                 boolean take = c != 0;
-                if (dSub == 0) take &= !getZF();
-                else if (dSub == 1) take &= getZF();
-                int t = take ? branchTarget(next + dImm) : next;
-                if (dAddr32) reg[ECX] = c;
+                if (cur.dSub == 0) take &= !getZF();
+                else if (cur.dSub == 1) take &= getZF();
+                int t = take ? branchTarget(next + cur.dImm) : next;
+                if (cur.dAddr32) reg[ECX] = c;
                 else setReg(ECX, 1, c);
                 next = t;
                 break;
             }
             case H.JCXZ: {
-                int c = dAddr32 ? reg[ECX] : reg[ECX] & 0xFFFF;
-                if (c == 0) next = branchTarget(next + dImm);
+                int c = cur.dAddr32 ? reg[ECX] : reg[ECX] & 0xFFFF;
+                if (c == 0) next = branchTarget(next + cur.dImm);
                 break;
             }
             case H.JMPF_Ap: {
-                int off = sz == 2 ? dImm : dImm & 0xFFFF;
-                farJump(dImm2 & 0xFFFF, off, next);
+                int off = sz == 2 ? cur.dImm : cur.dImm & 0xFFFF;
+                farJump(cur.dImm2 & 0xFFFF, off, next);
                 next = eip;
                 break;
             }
             case H.JMPF_Ep: {
-                int off = rd(dSeg, eaOff, sz);
-                int sel = rd16(dSeg, eaOff + (sz == 2 ? 4 : 2));
+                int off = rd(cur.dSeg, eaOff, sz);
+                int sel = rd16(cur.dSeg, eaOff + (sz == 2 ? 4 : 2));
                 farJump(sel, off, next);
                 next = eip;
                 break;
             }
             case H.CALLF_Ap: {
-                int off = sz == 2 ? dImm : dImm & 0xFFFF;
-                farCall(dImm2 & 0xFFFF, off, sz, next);
+                int off = sz == 2 ? cur.dImm : cur.dImm & 0xFFFF;
+                farCall(cur.dImm2 & 0xFFFF, off, sz, next);
                 next = eip;
                 break;
             }
             case H.CALLF_Ep: {
-                int off = rd(dSeg, eaOff, sz);
-                int sel = rd16(dSeg, eaOff + (sz == 2 ? 4 : 2));
+                int off = rd(cur.dSeg, eaOff, sz);
+                int sel = rd16(cur.dSeg, eaOff + (sz == 2 ? 4 : 2));
                 farCall(sel, off, sz, next);
                 next = eip;
                 break;
             }
             case H.RETF: {
-                farReturn(sz, dSub == 1 ? dImm & 0xFFFF : 0);
+                farReturn(sz, cur.dSub == 1 ? cur.dImm & 0xFFFF : 0);
                 next = eip;
                 break;
             }
@@ -1449,7 +1591,7 @@ public final class Cpu {
             case H.INT_Ib:
                 if (v86() && iopl() < 3) throw gp(0);
                 eip = next;
-                softInt(dImm & 0xFF, false);
+                softInt(cur.dImm & 0xFF, false);
                 next = eip;
                 break;
             case H.INTO:
@@ -1467,10 +1609,10 @@ public final class Cpu {
                 if (protectedMode() && cpl != 0) throw gp(0);
                 halted = true;
                 break;
-            case H.IN_I: ioIn(dImm & 0xFF, dSub == 1 ? 0 : sz); break;
-            case H.IN_DX: ioIn(reg[EDX] & 0xFFFF, dSub == 1 ? 0 : sz); break;
-            case H.OUT_I: ioOut(dImm & 0xFF, dSub == 1 ? 0 : sz); break;
-            case H.OUT_DX: ioOut(reg[EDX] & 0xFFFF, dSub == 1 ? 0 : sz); break;
+            case H.IN_I: ioIn(cur.dImm & 0xFF, cur.dSub == 1 ? 0 : sz); break;
+            case H.IN_DX: ioIn(reg[EDX] & 0xFFFF, cur.dSub == 1 ? 0 : sz); break;
+            case H.OUT_I: ioOut(cur.dImm & 0xFF, cur.dSub == 1 ? 0 : sz); break;
+            case H.OUT_DX: ioOut(reg[EDX] & 0xFFFF, cur.dSub == 1 ? 0 : sz); break;
             case H.MOVS:
             case H.CMPS:
             case H.STOS:
@@ -1479,7 +1621,7 @@ public final class Cpu {
             case H.INS:
             case H.OUTS:
                 // Strings counts retired iterations itself
-                eip = Strings.execute(this, dSub == 1 ? 0 : sz) ? next : startEip;
+                eip = Strings.execute(this, cur.dSub == 1 ? 0 : sz) ? next : startEip;
                 return;
             default:
                 Exec2.execute(this, sz);
@@ -1493,26 +1635,28 @@ public final class Cpu {
         icount++;
     }
 
+    private static final int CHECK_MASK = (OpTable.MEM_ONLY | OpTable.PM_ONLY) << 27;
+
     /** Set by handlers in {@link Exec2} that transfer control (they set {@link #eip}). */
     boolean jumped;
 
     int moffs() {
-        return dAddr32 ? dImm : dImm & 0xFFFF;
+        return cur.dAddr32 ? cur.dImm : cur.dImm & 0xFFFF;
     }
 
     int readE(int sz) {
-        if (dMod == 3) return getReg(dRm, sz);
-        return rd(dSeg, eaOff, sz);
+        if (cur.dMod == 3) return getReg(cur.dRm, sz);
+        return rd(cur.dSeg, eaOff, sz);
     }
 
     void writeE(int sz, int v) {
-        if (dMod == 3) setReg(dRm, sz, v);
-        else wr(dSeg, eaOff, sz, v);
+        if (cur.dMod == 3) setReg(cur.dRm, sz, v);
+        else wr(cur.dSeg, eaOff, sz, v);
     }
 
     /** Checks a near branch target against the CS limit; returns it masked to the operand size. */
     int branchTarget(int t) {
-        if (!dOp32) t &= 0xFFFF;
+        if (!cur.dOp32) t &= 0xFFFF;
         if (Integer.compareUnsigned(t, segLimit[CS]) > 0) throw gp(0);
         return t;
     }
@@ -1585,6 +1729,10 @@ public final class Cpu {
     }
 
     private final int[] tmp8 = new int[8];
+    /** Scratch space for stack frames built by gates (no allocation per interrupt or call). */
+    final int[] scratchA = new int[40];
+    final int[] scratchB = new int[32];
+    final long[] descTmp = new long[1];
 
     private void popf(int sz) {
         if (v86() && iopl() < 3) throw gp(0);

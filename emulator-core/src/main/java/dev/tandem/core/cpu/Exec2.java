@@ -19,10 +19,10 @@ final class Exec2 {
     private Exec2() { }
 
     static void execute(Cpu c, int sz) {
-        switch (c.dHandler) {
+        switch (c.cur.dHandler) {
             case H.UD -> throw c.ud();
-            case H.SHIFT_Eb -> shift(c, 0, c.dImm);
-            case H.SHIFT_Ev -> shift(c, sz, c.dImm);
+            case H.SHIFT_Eb -> shift(c, 0, c.cur.dImm);
+            case H.SHIFT_Ev -> shift(c, sz, c.cur.dImm);
             case H.SHIFT1_Eb -> shift(c, 0, 1);
             case H.SHIFT1_Ev -> shift(c, sz, 1);
             case H.SHIFTCL_Eb -> shift(c, 0, c.reg[ECX]);
@@ -66,8 +66,8 @@ final class Exec2 {
             case H.IMUL_GvEv -> imul3(c, sz, c.readE(sz));
             case H.IMUL_GvEvI -> {
                 int src = c.readE(sz);
-                int saveReg = c.dReg;
-                long r = sz == 2 ? (long) src * c.dImm : (long) (short) src * (short) c.dImm;
+                int saveReg = c.cur.dReg;
+                long r = sz == 2 ? (long) src * c.cur.dImm : (long) (short) src * (short) c.cur.dImm;
                 c.setReg(saveReg, sz, (int) r);
                 boolean ovf = sz == 2 ? r != (int) r : r != (short) r;
                 mulFlags(c, ovf, (int) r, sz);
@@ -133,7 +133,7 @@ final class Exec2 {
             case H.AAA -> aaa(c);
             case H.AAS -> aas(c);
             case H.AAM -> {
-                int base = c.dImm & 0xFF;
+                int base = c.cur.dImm & 0xFF;
                 if (base == 0) throw c.fault(0);
                 int al = c.reg[EAX] & 0xFF;
                 int r = ((al / base) << 8) | (al % base);
@@ -141,28 +141,28 @@ final class Exec2 {
                 szp(c, r & 0xFF, 0);
             }
             case H.AAD -> {
-                int base = c.dImm & 0xFF;
+                int base = c.cur.dImm & 0xFF;
                 int al = c.reg[EAX] & 0xFF, ah = (c.reg[EAX] >>> 8) & 0xFF;
                 int r = (al + ah * base) & 0xFF;
                 c.setReg(EAX, 1, r);
                 szp(c, r, 0);
             }
             case H.BOUND -> {
-                int idx = c.getReg(c.dReg, sz);
+                int idx = c.getReg(c.cur.dReg, sz);
                 int lo, hi;
                 if (sz == 2) {
-                    lo = c.rd32(c.dSeg, c.eaOff);
-                    hi = c.rd32(c.dSeg, c.eaOff + 4);
+                    lo = c.rd32(c.cur.dSeg, c.eaOff);
+                    hi = c.rd32(c.cur.dSeg, c.eaOff + 4);
                 } else {
                     idx = (short) idx;
-                    lo = (short) c.rd16(c.dSeg, c.eaOff);
-                    hi = (short) c.rd16(c.dSeg, (c.eaOff + 2) & (c.dAddr32 ? -1 : 0xFFFF));
+                    lo = (short) c.rd16(c.cur.dSeg, c.eaOff);
+                    hi = (short) c.rd16(c.cur.dSeg, (c.eaOff + 2) & (c.cur.dAddr32 ? -1 : 0xFFFF));
                 }
                 if (idx < lo || idx > hi) throw c.fault(5);
             }
             case H.ARPL -> {
                 int dst = c.readE(1);
-                int src = c.getReg(c.dReg, 1);
+                int src = c.getReg(c.cur.dReg, 1);
                 c.materialize();
                 if ((dst & 3) < (src & 3)) {
                     c.writeE(1, (dst & ~3) | (src & 3));
@@ -171,10 +171,10 @@ final class Exec2 {
                     c.eflags &= ~ZF;
                 }
             }
-            case H.SETCC -> c.writeE(0, c.cond(c.dSub) ? 1 : 0);
+            case H.SETCC -> c.writeE(0, c.cond(c.cur.dSub) ? 1 : 0);
             case H.CMOVCC -> {
                 int v = c.readE(sz);
-                if (c.cond(c.dSub)) c.setReg(c.dReg, sz, v);
+                if (c.cond(c.cur.dSub)) c.setReg(c.cur.dReg, sz, v);
             }
             case H.ENTER -> enter(c, sz);
             case H.LEAVE -> {
@@ -185,65 +185,65 @@ final class Exec2 {
                 c.setReg(EBP, sz, v);
             }
             case H.LxS -> {
-                int off = c.rd(c.dSeg, c.eaOff, sz);
-                int sel = c.rd16(c.dSeg, c.eaOff + (sz == 2 ? 4 : 2));
-                c.loadSeg(c.dSub, sel);
-                c.setReg(c.dReg, sz, off);
-                if (c.dSub == SS) c.inhibitIrq = true;
+                int off = c.rd(c.cur.dSeg, c.eaOff, sz);
+                int sel = c.rd16(c.cur.dSeg, c.eaOff + (sz == 2 ? 4 : 2));
+                c.loadSeg(c.cur.dSub, sel);
+                c.setReg(c.cur.dReg, sz, off);
+                if (c.cur.dSub == SS) c.inhibitIrq = true;
             }
-            case H.MOVZX_Eb -> c.setReg(c.dReg, sz, c.readE(0));
-            case H.MOVZX_Ew -> c.setReg(c.dReg, sz, c.readE(1));
-            case H.MOVSX_Eb -> c.setReg(c.dReg, sz, (byte) c.readE(0));
-            case H.MOVSX_Ew -> c.setReg(c.dReg, sz, (short) c.readE(1));
+            case H.MOVZX_Eb -> c.setReg(c.cur.dReg, sz, c.readE(0));
+            case H.MOVZX_Ew -> c.setReg(c.cur.dReg, sz, c.readE(1));
+            case H.MOVSX_Eb -> c.setReg(c.cur.dReg, sz, (byte) c.readE(0));
+            case H.MOVSX_Ew -> c.setReg(c.cur.dReg, sz, (short) c.readE(1));
             case H.BSWAP -> {
-                if (sz == 2) c.reg[c.dSub] = Integer.reverseBytes(c.reg[c.dSub]);
-                else c.setReg(c.dSub, 1, 0); // undefined for 16-bit operands; a P6 clears the word
+                if (sz == 2) c.reg[c.cur.dSub] = Integer.reverseBytes(c.reg[c.cur.dSub]);
+                else c.setReg(c.cur.dSub, 1, 0); // undefined for 16-bit operands; a P6 clears the word
             }
             case H.XADD_Eb -> {
                 int d = c.readE(0);
-                int s = c.getReg8(c.dReg);
+                int s = c.getReg8(c.cur.dReg);
                 int r = c.alu(0, d, s, 0);
-                if (c.dMod == 3) {
+                if (c.cur.dMod == 3) {
                     // register form: the source gets the old destination, then the destination the sum
-                    c.setReg8(c.dReg, d);
+                    c.setReg8(c.cur.dReg, d);
                     c.writeE(0, r);
                 } else {
                     c.writeE(0, r);
-                    c.setReg8(c.dReg, d);
+                    c.setReg8(c.cur.dReg, d);
                 }
             }
             case H.XADD_Ev -> {
                 int d = c.readE(sz);
-                int s = c.getReg(c.dReg, sz);
+                int s = c.getReg(c.cur.dReg, sz);
                 int r = c.alu(0, d, s, sz);
-                if (c.dMod == 3) {
-                    c.setReg(c.dReg, sz, d);
+                if (c.cur.dMod == 3) {
+                    c.setReg(c.cur.dReg, sz, d);
                     c.writeE(sz, r);
                 } else {
                     c.writeE(sz, r);
-                    c.setReg(c.dReg, sz, d);
+                    c.setReg(c.cur.dReg, sz, d);
                 }
             }
             case H.CMPXCHG_Eb -> cmpxchg(c, 0);
             case H.CMPXCHG_Ev -> cmpxchg(c, sz);
             case H.CMPXCHG8B -> {
-                int lo = c.rd32(c.dSeg, c.eaOff);
-                int hi = c.rd32(c.dSeg, c.eaOff + 4);
+                int lo = c.rd32(c.cur.dSeg, c.eaOff);
+                int hi = c.rd32(c.cur.dSeg, c.eaOff + 4);
                 c.materialize();
                 if (lo == c.reg[EAX] && hi == c.reg[EDX]) {
-                    c.wr32(c.dSeg, c.eaOff, c.reg[EBX]);
-                    c.wr32(c.dSeg, c.eaOff + 4, c.reg[ECX]);
+                    c.wr32(c.cur.dSeg, c.eaOff, c.reg[EBX]);
+                    c.wr32(c.cur.dSeg, c.eaOff + 4, c.reg[ECX]);
                     c.eflags |= ZF;
                 } else {
-                    c.wr32(c.dSeg, c.eaOff, lo);
-                    c.wr32(c.dSeg, c.eaOff + 4, hi);
+                    c.wr32(c.cur.dSeg, c.eaOff, lo);
+                    c.wr32(c.cur.dSeg, c.eaOff + 4, hi);
                     c.reg[EAX] = lo;
                     c.reg[EDX] = hi;
                     c.eflags &= ~ZF;
                 }
             }
-            case H.BT_EvGv -> bitOp(c, sz, c.dSub, c.getReg(c.dReg, sz), true);
-            case H.BT_EvIb -> bitOp(c, sz, c.dSub, c.dImm & 0xFF, false);
+            case H.BT_EvGv -> bitOp(c, sz, c.cur.dSub, c.getReg(c.cur.dReg, sz), true);
+            case H.BT_EvIb -> bitOp(c, sz, c.cur.dSub, c.cur.dImm & 0xFF, false);
             case H.BSF, H.BSR -> {
                 int v = c.readE(sz);
                 if (sz == 1) v &= 0xFFFF;
@@ -252,13 +252,13 @@ final class Exec2 {
                     c.eflags |= ZF;
                 } else {
                     c.eflags &= ~ZF;
-                    int idx = c.dHandler == H.BSF ? Integer.numberOfTrailingZeros(v)
+                    int idx = c.cur.dHandler == H.BSF ? Integer.numberOfTrailingZeros(v)
                             : 31 - Integer.numberOfLeadingZeros(v);
-                    c.setReg(c.dReg, sz, idx);
+                    c.setReg(c.cur.dReg, sz, idx);
                 }
             }
-            case H.SHLD -> shld(c, sz, c.dSub == 1 ? c.reg[ECX] : c.dImm, true);
-            case H.SHRD -> shld(c, sz, c.dSub == 1 ? c.reg[ECX] : c.dImm, false);
+            case H.SHLD -> shld(c, sz, c.cur.dSub == 1 ? c.reg[ECX] : c.cur.dImm, true);
+            case H.SHRD -> shld(c, sz, c.cur.dSub == 1 ? c.reg[ECX] : c.cur.dImm, false);
             case H.CPUID -> c.cpuid();
             case H.RDTSC -> {
                 if ((c.cr4 & Cpu.CR4_TSD) != 0 && c.cpl != 0 && c.protectedMode()) throw c.gp(0);
@@ -288,19 +288,19 @@ final class Exec2 {
             case H.MOV_RdCd -> {
                 requireCpl0(c);
                 int v;
-                switch (c.dReg) {
+                switch (c.cur.dReg) {
                     case 0 -> v = c.cr0;
                     case 2 -> v = c.cr2;
                     case 3 -> v = c.cr3;
                     case 4 -> v = c.cr4;
                     default -> throw c.ud();
                 }
-                c.reg[c.dRm] = v;
+                c.reg[c.cur.dRm] = v;
             }
             case H.MOV_CdRd -> {
                 requireCpl0(c);
-                int v = c.reg[c.dRm];
-                switch (c.dReg) {
+                int v = c.reg[c.cur.dRm];
+                switch (c.cur.dReg) {
                     case 0 -> c.writeCr0(v);
                     case 2 -> c.cr2 = v;
                     case 3 -> c.writeCr3(v);
@@ -310,13 +310,13 @@ final class Exec2 {
             }
             case H.MOV_RdDd -> {
                 requireCpl0(c);
-                int r = debugReg(c, c.dReg);
-                c.reg[c.dRm] = c.dr[r];
+                int r = debugReg(c, c.cur.dReg);
+                c.reg[c.cur.dRm] = c.dr[r];
             }
             case H.MOV_DdRd -> {
                 requireCpl0(c);
-                int r = debugReg(c, c.dReg);
-                int v = c.reg[c.dRm];
+                int r = debugReg(c, c.cur.dReg);
+                int v = c.reg[c.cur.dRm];
                 if (r == 6) v = (v & 0xE00F) | 0xFFFF0FF0;
                 else if (r == 7) v = (v & ~0x2000 & 0xFFFF23FF) | 0x400;
                 c.dr[r] = v;
@@ -325,7 +325,7 @@ final class Exec2 {
             case H.GRP7 -> SystemOps.grp7(c, sz);
             case H.LAR -> SystemOps.lar(c, sz);
             case H.LSL -> SystemOps.lsl(c, sz);
-            default -> throw new IllegalStateException("no handler for " + H.NAMES[c.dHandler]);
+            default -> throw new IllegalStateException("no handler for " + H.NAMES[c.cur.dHandler]);
         }
     }
 
@@ -361,15 +361,15 @@ final class Exec2 {
     }
 
     private static void imul3(Cpu c, int sz, int src) {
-        int dst = c.getReg(c.dReg, sz);
+        int dst = c.getReg(c.cur.dReg, sz);
         long r = sz == 2 ? (long) dst * src : (long) (short) dst * (short) src;
-        c.setReg(c.dReg, sz, (int) r);
+        c.setReg(c.cur.dReg, sz, (int) r);
         boolean ovf = sz == 2 ? r != (int) r : r != (short) r;
         mulFlags(c, ovf, (int) r, sz);
     }
 
     private static void shift(Cpu c, int sz, int count) {
-        int op = c.dSub;
+        int op = c.cur.dSub;
         count &= 31;
         int v = c.readE(sz);
         if (count == 0) {
@@ -473,7 +473,7 @@ final class Exec2 {
             c.writeE(sz, d);
             return;
         }
-        int s = c.getReg(c.dReg, sz);
+        int s = c.getReg(c.cur.dReg, sz);
         int bits = sz == 2 ? 32 : 16;
         int m = Cpu.mask(sz);
         int sign = Cpu.signBit(sz);
@@ -521,11 +521,11 @@ final class Exec2 {
         int bits = sz == 2 ? 32 : 16;
         int v;
         int bit;
-        if (c.dMod == 3) {
+        if (c.cur.dMod == 3) {
             bit = bitOff & (bits - 1);
-            v = c.getReg(c.dRm, sz);
+            v = c.getReg(c.cur.dRm, sz);
             c.setCFOnly(((v >>> bit) & 1) != 0);
-            if (op != 0) c.setReg(c.dRm, sz, apply(op, v, bit));
+            if (op != 0) c.setReg(c.cur.dRm, sz, apply(op, v, bit));
             return;
         }
         int off = c.eaOff;
@@ -533,14 +533,14 @@ final class Exec2 {
             int signedOff = sz == 2 ? bitOff : (short) bitOff;
             int unit = signedOff >> (sz == 2 ? 5 : 4);
             off += unit * (bits / 8);
-            if (!c.dAddr32) off &= 0xFFFF;
+            if (!c.cur.dAddr32) off &= 0xFFFF;
             bit = signedOff & (bits - 1);
         } else {
             bit = bitOff & (bits - 1);
         }
-        v = c.rd(c.dSeg, off, sz);
+        v = c.rd(c.cur.dSeg, off, sz);
         c.setCFOnly(((v >>> bit) & 1) != 0);
-        if (op != 0) c.wr(c.dSeg, off, sz, apply(op, v, bit));
+        if (op != 0) c.wr(c.cur.dSeg, off, sz, apply(op, v, bit));
     }
 
     private static int apply(int op, int v, int bit) {
@@ -556,7 +556,7 @@ final class Exec2 {
         int a = c.getReg(EAX, sz);
         c.alu(7, a, d, sz);
         if (((a ^ d) & Cpu.mask(sz)) == 0) {
-            c.writeE(sz, c.getReg(c.dReg, sz));
+            c.writeE(sz, c.getReg(c.cur.dReg, sz));
         } else {
             c.writeE(sz, d);
             c.setReg(EAX, sz, d);
@@ -564,8 +564,8 @@ final class Exec2 {
     }
 
     private static void enter(Cpu c, int sz) {
-        int size = c.dImm & 0xFFFF;
-        int level = c.dImm2 & 31;
+        int size = c.cur.dImm & 0xFFFF;
+        int level = c.cur.dImm2 & 31;
         int n = sz == 2 ? 4 : 2;
         int sp = c.reg[ESP];
         int bp = c.reg[EBP];

@@ -8,10 +8,10 @@ final class FpuGlue {
         if ((c.cr0 & (Cpu.CR0_EM | Cpu.CR0_TS)) != 0) throw c.fault(7);
         Cpu.FpuUnit f = c.fpu();
         if (f == null) throw c.fault(7);
-        int modrm = (c.dMod << 6) | (c.dReg << 3) | c.dRm;
-        int opcode = c.dOpcode;
+        int modrm = (c.cur.dMod << 6) | (c.cur.dReg << 3) | c.cur.dRm;
+        int opcode = c.cur.dOpcode;
         if (!f.isNonWaiting(opcode, modrm)) checkPending(c);
-        f.execute(c, opcode, modrm, c.dSeg, c.eaOff, c.dMod != 3);
+        f.execute(c, opcode, modrm, c.cur.dSeg, c.eaOff, c.cur.dMod != 3);
     }
 
     /** Raises the pending unmasked x87 exception: #MF with CR0.NE, else the IRQ 13 path. */

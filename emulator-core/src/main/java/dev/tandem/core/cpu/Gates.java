@@ -96,7 +96,7 @@ final class Gates {
                     && ss32) {
                 throw c.fault(12, (newSs & 0xFFFC) | ext);
             }
-            int[] vals = new int[words];
+            int[] vals = c.scratchA;
             int k = 0;
             if (v86) {
                 vals[k++] = c.segSel[GS];
@@ -111,7 +111,8 @@ final class Gates {
             vals[k++] = c.eip;
             if (hasCode) vals[k++] = code;
             int a = top;
-            for (int v : vals) {
+            for (int vi = 0; vi < words; vi++) {
+                int v = vals[vi];
                 a -= n;
                 int off = ss32 ? a : a & 0xFFFF;
                 if (n == 4) c.sysWr32(ssBase + off, v);
@@ -121,7 +122,7 @@ final class Gates {
             c.setSegmentCache(SS, newSs, ssBase, ssLimit, Cpu.descAttr(sd) | 1);
             c.reg[ESP] = ss32 ? a : (newEsp & 0xFFFF0000) | (a & 0xFFFF);
             if (v86) {
-                for (int s : new int[] {ES, DS, FS, GS}) {
+                for (int s : Cpu.DATA_SEGS) {
                     c.segSel[s] = 0;
                     c.segBase[s] = 0;
                     c.segLimit[s] = 0;
@@ -133,7 +134,11 @@ final class Gates {
             if (v86) throw c.gp((csSel & 0xFFFC) | ext);
             int words = 3 + (hasCode ? 1 : 0);
             int sp = c.reg[ESP];
-            int[] vals = {flags, c.segSel[CS], c.eip, code};
+            int[] vals = c.scratchA;
+            vals[0] = flags;
+            vals[1] = c.segSel[CS];
+            vals[2] = c.eip;
+            vals[3] = code;
             for (int i = 0; i < words; i++) {
                 int a = c.stack32 ? sp - n * (i + 1) : (sp - n * (i + 1)) & 0xFFFF;
                 if (n == 4) c.wr32(SS, a, vals[i]);
@@ -274,22 +279,24 @@ final class Gates {
             long sd = innerStack(c, newSs, cdpl, 0);
             boolean ss32 = (Cpu.descAttr(sd) & 0x4000) != 0;
             int ssBase = Cpu.descBase(sd);
-            int[] copy = new int[params];
+            int[] copy = c.scratchB;
             for (int i = 0; i < params; i++) copy[i] = c.peek(gate32 ? 2 : 1, i * n);
             int oldSs = c.segSel[SS];
             int oldEsp = c.reg[ESP];
             int a = ss32 ? newEsp : newEsp & 0xFFFF;
-            int[] vals = new int[4 + params];
+            int[] vals = c.scratchA;
+            int nvals = 4 + params;
             vals[0] = oldSs;
             vals[1] = oldEsp;
             for (int i = 0; i < params; i++) vals[2 + i] = copy[params - 1 - i];
             vals[2 + params] = c.segSel[CS];
             vals[3 + params] = next;
             int limit = Cpu.descLimit(sd);
-            int bottom = a - vals.length * n;
+            int bottom = a - nvals * n;
             if (!ss32) bottom &= 0xFFFF;
             if (Integer.compareUnsigned(bottom, limit) > 0) throw c.fault(12, newSs & 0xFFFC);
-            for (int v : vals) {
+            for (int vi = 0; vi < nvals; vi++) {
+                int v = vals[vi];
                 a -= n;
                 int off = ss32 ? a : a & 0xFFFF;
                 if (n == 4) c.sysWr32(ssBase + off, v);

@@ -181,10 +181,10 @@ public final class OpTable {
         def("69", "IMUL", "Gv,Ev,Iz", H.IMUL_GvEvI);
         def("6A", "PUSH", "Ibs", H.PUSH_I);
         def("6B", "IMUL", "Gv,Ev,Ibs", H.IMUL_GvEvI);
-        def("6C", "INSB", "", H.INS, 1, 0);
-        def("6D", "INSW", "", H.INS, 0, 0);
-        def("6E", "OUTSB", "", H.OUTS, 1, 0);
-        def("6F", "OUTSW", "", H.OUTS, 0, 0);
+        def("6C", "INSB", "", H.INS, 1, E);
+        def("6D", "INSW", "", H.INS, 0, E);
+        def("6E", "OUTSB", "", H.OUTS, 1, E);
+        def("6F", "OUTSW", "", H.OUTS, 0, E);
         for (int c = 0; c < 16; c++) {
             def(hex(0x70 + c), "J" + CC[c], "Jb", H.JCC, c, E);
             def("0F" + hex(0x80 + c), "J" + CC[c], "Jz", H.JCC, c, E);
@@ -208,7 +208,7 @@ public final class OpTable {
         def("98", "CBW", "", H.CBW);
         def("99", "CWD", "", H.CWD);
         def("9A", "CALLF", "Ap", H.CALLF_Ap, 0, E);
-        def("9B", "WAIT", "", H.WAIT);
+        def("9B", "WAIT", "", H.WAIT, 0, E);
         def("9C", "PUSHF", "", H.PUSHF);
         def("9D", "POPF", "", H.POPF, 0, E);
         def("9E", "SAHF", "", H.SAHF);
@@ -243,8 +243,8 @@ public final class OpTable {
         }
         def("C2", "RET", "Iw", H.RET_Iw, 0, E);
         def("C3", "RET", "", H.RET, 0, E);
-        def("C4", "LES", "Gv,Mp", H.LxS, 0, MEM_ONLY);
-        def("C5", "LDS", "Gv,Mp", H.LxS, 3, MEM_ONLY);
+        def("C4", "LES", "Gv,Mp", H.LxS, 0, MEM_ONLY | E);
+        def("C5", "LDS", "Gv,Mp", H.LxS, 3, MEM_ONLY | E);
         def("C6/0", "MOV", "Eb,Ib", H.MOV_EbIb);
         def("C7/0", "MOV", "Ev,Iz", H.MOV_EvIz);
         def("C8", "ENTER", "Iw,Ib", H.ENTER);
@@ -264,18 +264,18 @@ public final class OpTable {
         def("E1", "LOOPE", "Jb", H.LOOP, 1, E);
         def("E2", "LOOP", "Jb", H.LOOP, 2, E);
         def("E3", "JCXZ", "Jb", H.JCXZ, 0, E);
-        def("E4", "IN", "AL,Ib", H.IN_I, 1, 0);
-        def("E5", "IN", "eAX,Ib", H.IN_I, 0, 0);
-        def("E6", "OUT", "Ib,AL", H.OUT_I, 1, 0);
-        def("E7", "OUT", "Ib,eAX", H.OUT_I, 0, 0);
+        def("E4", "IN", "AL,Ib", H.IN_I, 1, E);
+        def("E5", "IN", "eAX,Ib", H.IN_I, 0, E);
+        def("E6", "OUT", "Ib,AL", H.OUT_I, 1, E);
+        def("E7", "OUT", "Ib,eAX", H.OUT_I, 0, E);
         def("E8", "CALL", "Jz", H.CALL_Jz, 0, E);
         def("E9", "JMP", "Jz", H.JMP_J, 0, E);
         def("EA", "JMPF", "Ap", H.JMPF_Ap, 0, E);
         def("EB", "JMP", "Jb", H.JMP_J, 0, E);
-        def("EC", "IN", "AL,DX", H.IN_DX, 1, 0);
-        def("ED", "IN", "eAX,DX", H.IN_DX, 0, 0);
-        def("EE", "OUT", "DX,AL", H.OUT_DX, 1, 0);
-        def("EF", "OUT", "DX,eAX", H.OUT_DX, 0, 0);
+        def("EC", "IN", "AL,DX", H.IN_DX, 1, E);
+        def("ED", "IN", "eAX,DX", H.IN_DX, 0, E);
+        def("EE", "OUT", "DX,AL", H.OUT_DX, 1, E);
+        def("EF", "OUT", "DX,eAX", H.OUT_DX, 0, E);
         def("F1", "INT1", "", H.INT1, 0, E);
         def("F4", "HLT", "", H.HLT, 0, E);
         def("F5", "CMC", "", H.CMC);
@@ -297,7 +297,7 @@ public final class OpTable {
         def("F7/7", "IDIV", "Ev", H.IDIV_Ev);
         def("F8", "CLC", "", H.CLC);
         def("F9", "STC", "", H.STC);
-        def("FA", "CLI", "", H.CLI);
+        def("FA", "CLI", "", H.CLI, 0, E);
         def("FB", "STI", "", H.STI, 0, E);
         def("FC", "CLD", "", H.CLD);
         def("FD", "STD", "", H.STD);
@@ -333,15 +333,15 @@ public final class OpTable {
         def("0F23", "MOV", "Dd,Rd", H.MOV_DdRd, 0, REG_ONLY | E);
         def("0F30", "WRMSR", "", H.WRMSR, 0, E);
         def("0F31", "RDTSC", "", H.RDTSC);
-        def("0F32", "RDMSR", "", H.RDMSR);
+        def("0F32", "RDMSR", "", H.RDMSR, 0, E);
         def("0FA0", "PUSH", "Sreg", H.PUSH_SEG, 4, 0);
-        def("0FA1", "POP", "Sreg", H.POP_SEG, 4, 0);
+        def("0FA1", "POP", "Sreg", H.POP_SEG, 4, E);
         def("0FA2", "CPUID", "", H.CPUID);
         def("0FA3", "BT", "Ev,Gv", H.BT_EvGv, 0, 0);
         def("0FA4", "SHLD", "Ev,Gv,Ib", H.SHLD, 0, 0);
         def("0FA5", "SHLD", "Ev,Gv,CL", H.SHLD, 1, 0);
         def("0FA8", "PUSH", "Sreg", H.PUSH_SEG, 5, 0);
-        def("0FA9", "POP", "Sreg", H.POP_SEG, 5, 0);
+        def("0FA9", "POP", "Sreg", H.POP_SEG, 5, E);
         def("0FAB", "BTS", "Ev,Gv", H.BT_EvGv, 1, L);
         def("0FAC", "SHRD", "Ev,Gv,Ib", H.SHRD, 0, 0);
         def("0FAD", "SHRD", "Ev,Gv,CL", H.SHRD, 1, 0);
@@ -350,8 +350,8 @@ public final class OpTable {
         def("0FB1", "CMPXCHG", "Ev,Gv", H.CMPXCHG_Ev, 0, L);
         def("0FB2", "LSS", "Gv,Mp", H.LxS, 2, MEM_ONLY | E);
         def("0FB3", "BTR", "Ev,Gv", H.BT_EvGv, 2, L);
-        def("0FB4", "LFS", "Gv,Mp", H.LxS, 4, MEM_ONLY);
-        def("0FB5", "LGS", "Gv,Mp", H.LxS, 5, MEM_ONLY);
+        def("0FB4", "LFS", "Gv,Mp", H.LxS, 4, MEM_ONLY | E);
+        def("0FB5", "LGS", "Gv,Mp", H.LxS, 5, MEM_ONLY | E);
         def("0FB6", "MOVZX", "Gv,Eb", H.MOVZX_Eb);
         def("0FB7", "MOVZX", "Gv,Ew", H.MOVZX_Ew);
         for (int r = 4; r < 8; r++) {

@@ -22,12 +22,12 @@ final class Strings {
      * Counts retired iterations itself. Returns true when the instruction is complete.
      */
     static boolean execute(Cpu c, int sz) {
-        int h = c.dHandler;
+        int h = c.cur.dHandler;
         int n = sz == 2 ? 4 : sz == 1 ? 2 : 1;
         int delta = (c.eflags & Flags.DF) != 0 ? -n : n;
-        boolean a32 = c.dAddr32;
-        int srcSeg = c.dSeg;
-        if (c.dRep == 0) {
+        boolean a32 = c.cur.dAddr32;
+        int srcSeg = c.cur.dSeg;
+        if (c.cur.dRep == 0) {
             once(c, h, sz, delta, a32, srcSeg);
             c.icount++;
             return true;
@@ -47,7 +47,7 @@ final class Strings {
             if (count == 0) return true;
             if (condRep) {
                 boolean zf = c.getZF();
-                if (c.dRep == 1 ? !zf : zf) return true;
+                if (c.cur.dRep == 1 ? !zf : zf) return true;
             }
             if (c.icount >= c.runLimit || (c.eflags & Flags.TF) != 0 || c.interruptPending()) {
                 return false;

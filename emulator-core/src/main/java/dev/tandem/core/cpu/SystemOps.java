@@ -7,7 +7,7 @@ final class SystemOps {
     private SystemOps() { }
 
     static void grp6(Cpu c, int sz) {
-        switch (c.dReg) {
+        switch (c.cur.dReg) {
             case 0 -> storeSelector(c, sz, c.ldtrSel);
             case 1 -> storeSelector(c, sz, c.trSel);
             case 2 -> {
@@ -18,14 +18,14 @@ final class SystemOps {
                 Exec2.requireCpl0(c);
                 ltr(c, c.readE(1) & 0xFFFF);
             }
-            case 4, 5 -> verify(c, c.readE(1) & 0xFFFF, c.dReg == 5);
+            case 4, 5 -> verify(c, c.readE(1) & 0xFFFF, c.cur.dReg == 5);
             default -> throw c.ud();
         }
     }
 
     private static void storeSelector(Cpu c, int sz, int sel) {
-        if (c.dMod == 3) c.setReg(c.dRm, sz, sel);
-        else c.wr16(c.dSeg, c.eaOff, sel);
+        if (c.cur.dMod == 3) c.setReg(c.cur.dRm, sz, sel);
+        else c.wr16(c.cur.dSeg, c.eaOff, sel);
     }
 
     static void lldt(Cpu c, int sel) {
@@ -83,8 +83,6 @@ final class SystemOps {
         return true;
     }
 
-    private static final long[] TMP = new long[1];
-
     private static boolean privilegeOk(Cpu c, int sel, int attr) {
         int dpl = (attr >>> 5) & 3;
         boolean conformingCode = (attr & 0x1C) == 0x1C;
@@ -92,7 +90,7 @@ final class SystemOps {
     }
 
     static void verify(Cpu c, int sel, boolean write) {
-        long[] d = new long[1];
+        long[] d = c.descTmp;
         boolean ok = descriptorVisible(c, sel, d);
         if (ok) {
             int a = Cpu.descAttr(d[0]);
@@ -106,7 +104,7 @@ final class SystemOps {
 
     static void lar(Cpu c, int sz) {
         int sel = c.readE(1) & 0xFFFF;
-        long[] d = new long[1];
+        long[] d = c.descTmp;
         boolean ok = descriptorVisible(c, sel, d);
         int a = 0;
         if (ok) {
@@ -120,7 +118,7 @@ final class SystemOps {
         c.materialize();
         if (ok) {
             int v = (int) ((d[0] >>> 32) & 0x00F0FF00L);
-            c.setReg(c.dReg, sz, v);
+            c.setReg(c.cur.dReg, sz, v);
             c.eflags |= ZF;
         } else {
             c.eflags &= ~ZF;
@@ -129,7 +127,7 @@ final class SystemOps {
 
     static void lsl(Cpu c, int sz) {
         int sel = c.readE(1) & 0xFFFF;
-        long[] d = new long[1];
+        long[] d = c.descTmp;
         boolean ok = descriptorVisible(c, sel, d);
         if (ok) {
             int a = Cpu.descAttr(d[0]);
@@ -141,7 +139,7 @@ final class SystemOps {
         }
         c.materialize();
         if (ok) {
-            c.setReg(c.dReg, sz, Cpu.descLimit(d[0]));
+            c.setReg(c.cur.dReg, sz, Cpu.descLimit(d[0]));
             c.eflags |= ZF;
         } else {
             c.eflags &= ~ZF;
@@ -149,20 +147,20 @@ final class SystemOps {
     }
 
     static void grp7(Cpu c, int sz) {
-        switch (c.dReg) {
+        switch (c.cur.dReg) {
             case 0, 1 -> {
-                int limit = c.dReg == 0 ? c.gdtrLimit : c.idtrLimit;
-                int base = c.dReg == 0 ? c.gdtrBase : c.idtrBase;
-                c.wr16(c.dSeg, c.eaOff, limit);
-                c.wr32(c.dSeg, c.eaOff + 2, sz == 2 ? base : base & 0x00FFFFFF);
+                int limit = c.cur.dReg == 0 ? c.gdtrLimit : c.idtrLimit;
+                int base = c.cur.dReg == 0 ? c.gdtrBase : c.idtrBase;
+                c.wr16(c.cur.dSeg, c.eaOff, limit);
+                c.wr32(c.cur.dSeg, c.eaOff + 2, sz == 2 ? base : base & 0x00FFFFFF);
             }
             case 2, 3 -> {
                 Exec2.requireCpl0(c);
                 if (c.v86()) throw c.gp(0);
-                int limit = c.rd16(c.dSeg, c.eaOff);
-                int base = c.rd32(c.dSeg, c.eaOff + 2);
+                int limit = c.rd16(c.cur.dSeg, c.eaOff);
+                int base = c.rd32(c.cur.dSeg, c.eaOff + 2);
                 if (sz != 2) base &= 0x00FFFFFF;
-                if (c.dReg == 2) {
+                if (c.cur.dReg == 2) {
                     c.gdtrBase = base;
                     c.gdtrLimit = limit;
                 } else {
@@ -171,8 +169,8 @@ final class SystemOps {
                 }
             }
             case 4 -> {
-                if (c.dMod == 3) c.setReg(c.dRm, sz, c.cr0);
-                else c.wr16(c.dSeg, c.eaOff, c.cr0);
+                if (c.cur.dMod == 3) c.setReg(c.cur.dRm, sz, c.cr0);
+                else c.wr16(c.cur.dSeg, c.eaOff, c.cr0);
             }
             case 6 -> {
                 Exec2.requireCpl0(c);
@@ -185,7 +183,7 @@ final class SystemOps {
             case 7 -> {
                 Exec2.requireCpl0(c);
                 if (c.v86()) throw c.gp(0);
-                c.invlpg(c.segBase[c.dSeg] + c.eaOff);
+                c.invlpg(c.segBase[c.cur.dSeg] + c.eaOff);
             }
             default -> throw c.ud();
         }

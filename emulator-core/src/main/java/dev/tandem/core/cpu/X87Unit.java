@@ -27,7 +27,7 @@ public final class X87Unit implements Cpu.FpuUnit, FpuHost {
         int op = opcode & 0xFF;
         if (X87.isInvalid(op, modrm)) throw c.ud();
         boolean pm = c.protectedMode() && !c.v86();
-        x87.execute(op, modrm, seg, off, c.dOp32, pm, c.startEip, c.segSel[Cpu.CS], hasMem ? c.segSel[seg] : 0,
+        x87.execute(op, modrm, seg, off, c.cur.dOp32, pm, c.startEip, c.segSel[Cpu.CS], hasMem ? c.segSel[seg] : 0,
                 this);
     }
 

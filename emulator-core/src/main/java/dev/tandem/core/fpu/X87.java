@@ -1536,7 +1536,11 @@ public final class X87 {
                     rSE = aSE;
                     rSig = aSig;
                 } else {
-                    flags |= roundReg((aSE & 0x8000) != 0, effExp(aSE), aSig, 0, 64);
+                    // finite / infinity: ST(0) is returned as it is (the host neither normalizes a
+                    // denormal nor signals underflow for it, even with UE unmasked); a
+                    // pseudo-denormal comes back with exponent field 1
+                    rSE = (aSE & 0x7FFF) == 0 && aSig < 0 ? aSE | 1 : aSE;
+                    rSig = aSig;
                 }
             } else {
                 int ea = effExp(aSE), eb = effExp(bSE);
@@ -1895,5 +1899,6 @@ public final class X87 {
     void setC1P(boolean v) { setC1(v); }
     /** Trig instructions write only C1 and C2 (C0/C3 keep their values). */
     void setC1C2P(int c) { sw = (sw & ~(C1 | C2)) | (c & (C1 | C2)); }
+    void clearC2P() { sw &= ~C2; }
     void setResult(int se, long sig, boolean up) { rSE = se; rSig = sig; rUp = up; }
 }

@@ -99,6 +99,40 @@ final class X87Math {
         return e - BIAS - Long.numberOfLeadingZeros(sig);
     }
 
+    /**
+     * Truncates v toward zero to {@code bits} significant bits (bits >= 54). Models the host's
+     * internal result, which for several instructions behaves like the exact value chopped to a
+     * 67/68-bit intermediate before the final rounding (see docs/x87.md).
+     */
+    static DD truncDD(DD v, int bits) {
+        if (v.hi == 0 || Double.isInfinite(v.hi)) return v;
+        boolean neg = v.hi < 0;
+        double hi = Math.abs(v.hi), lo = neg ? -v.lo : v.lo;
+        int e = Math.getExponent(hi);
+        if (lo < 0 && hi == Math.scalb(1.0, e)) e--; // the value lies just below 2^e
+        int sh = bits - 1 - e;
+        double loS = Math.floor(Math.scalb(lo, sh)); // hi * 2^sh is an integer since bits - 1 >= 53
+        DD r = norm(hi, Math.scalb(loS, -sh));
+        return neg ? neg(r) : r;
+    }
+
+    /**
+     * Intermediate widths (significant bits, chopped) that best reproduce the host: log2 x and
+     * log2(1 + x) are chopped to 67 bits before the multiplication by y (chopping the product
+     * instead matches far worse), 2^x - 1 to 68 bits. FSIN/FCOS/FPTAN/FPATAN show no such
+     * pattern (their host errors look like polynomial approximation error) and stay correctly
+     * rounded from the exact value.
+     */
+    static final int TRUNC_LOG = 67, TRUNC_LOG1P = 67, TRUNC_EXP = 68;
+
+    /**
+     * The host reports every computed transcendental result as inexact (even when it is exactly
+     * representable); a denormal result then counts as a tiny inexact result (UE).
+     */
+    static int inexact(X87 f) {
+        return (f.resSE() & 0x7FFF) == 0 && f.resSig() != 0 ? X87.PE | X87.UE : X87.PE;
+    }
+
     /** Rounds v * 2^scale to 64 bits into the FPU result registers; returns flags. */
     static int roundDD(X87 f, DD v, int scale) {
         boolean neg = v.hi < 0;
@@ -210,6 +244,13 @@ final class X87Math {
 
     /** atan(q) for 0 <= q <= 1 via one Newton step from the double result. */
     static DD atanK(DD q) {
+        if (q.hi < 0x1p-8) {
+            // series q - q^3/3 + q^5/5 - ... (the Newton step below loses precision for tiny q)
+            DD q2 = mul(q, q);
+            DD acc = div(ONE, new DD(17, 0));
+            for (int k = 15; k >= 1; k -= 2) acc = sub(div(ONE, new DD(k, 0)), mul(acc, q2));
+            return mul(acc, q);
+        }
         double a0 = Math.atan(q.hi);
         DD a = new DD(a0, 0);
         DD s = sinK(a), c = cosK(a);
@@ -242,6 +283,8 @@ final class X87Math {
         return sign < 0 ? neg(v) : v;
     }
 
+    static int reducedQuadrantForTest() { return reducedQuadrant; }
+
     private static byte[] longBytes(long v) {
         byte[] b = new byte[8];
         for (int i = 0; i < 8; i++) b[i] = (byte) (v >>> (56 - 8 * i));
@@ -252,13 +295,16 @@ final class X87Math {
     static void fsincosTan(X87 f, int which) {
         int p0 = f.st0Phys();
         boolean pushes = which == SINCOS || which == TAN;
+        // every exception path (stack fault, invalid operand, unmasked denormal) clears C2
         if (f.emptyP(p0)) {
+            f.clearC2P();
             if (!f.stackUnderflowMasked()) return;
             f.writeP(p0, X87.INDEF_SE, X87.INDEF_SIG);
             if (pushes) f.pushP(X87.INDEF_SE, X87.INDEF_SIG);
             return;
         }
         if (pushes && f.pushWouldOverflow()) {
+            f.clearC2P();
             if (!f.overflowFault()) return;
             f.writeP(p0, X87.INDEF_SE, X87.INDEF_SIG);
             f.pushP(X87.INDEF_SE, X87.INDEF_SIG);
@@ -271,6 +317,7 @@ final class X87Math {
         if (k >= X87.K_QNAN || k == X87.K_INF) {
             flags = k == X87.K_INF ? f.setIndefinite() : f.propagate1(se, sig);
             if (f.unmaskedP(flags)) {
+                f.setC1C2P(0);
                 f.raiseP(flags);
                 return;
             }
@@ -289,6 +336,7 @@ final class X87Math {
         }
         flags = k == X87.K_DENORMAL ? X87.DE : 0;
         if (f.unmaskedP(flags)) {
+            f.setC1C2P(0);
             f.raiseP(flags);
             return;
         }
@@ -307,7 +355,7 @@ final class X87Math {
             int ee = expOf(se, sig) + BIAS;
             long m = sig << Long.numberOfLeadingZeros(sig);
             // the host returns x itself (sin, tan) and 1 (cos), flagged inexact
-            sinFlags = f.round64(neg, ee, m, 0) | X87.PE;
+            sinFlags = f.round64(neg, ee, m, 0) | inexact(f);
             sinSE = f.resSE();
             sinSig = f.resSig();
             sinUp = false;
@@ -380,7 +428,9 @@ final class X87Math {
     /** Writes the result to p and raises flags unless a pre-computation exception is unmasked. */
     private static boolean commit(X87 f, int p, int flags, boolean pop) {
         if (f.unmaskedP(flags & (X87.IE | X87.DE | X87.ZE))) {
-            f.raiseP(flags);
+            // an unmasked operand exception: nothing is computed, so no PE/UE/OE, and C1 = 0
+            f.setC1P(false);
+            f.raiseP(flags & (X87.IE | X87.DE | X87.ZE));
             return false;
         }
         f.writeP(p, f.resSE(), f.resSig());
@@ -417,7 +467,7 @@ final class X87Math {
             DD m = mant(sig);
             if (neg) m = neg(m);
             if (ex < -900) {
-                flags |= roundDD(f, mul(m, LN2), ex);
+                flags |= roundDD(f, truncDD(mul(m, LN2), TRUNC_EXP), ex) | inexact(f);
             } else {
                 DD x = scalb(m, ex);
                 DD t = mul(x, LN2);
@@ -431,7 +481,7 @@ final class X87Math {
                     for (int i = 0; i < 4; i++) e1 = mul(e1, e1);
                     v = sub(e1, ONE);
                 }
-                flags |= roundDD(f, v, 0);
+                flags |= roundDD(f, truncDD(v, TRUNC_EXP), 0) | inexact(f);
             }
         }
         commit(f, p0, flags, false);
@@ -461,6 +511,8 @@ final class X87Math {
             } else {
                 flags |= log2p1Cases(f, xse, xs, kx, xneg, yse, ys, ky, yneg);
             }
+            // an invalid operation or a division by zero is reported without DE for a denormal operand
+            if ((flags & (X87.IE | X87.ZE)) != 0) flags &= ~X87.DE;
         }
         commit(f, p1, flags, true);
     }
@@ -483,6 +535,7 @@ final class X87Math {
         }
         // x finite positive
         int ex = expOf(xse, xs);
+        boolean below1 = ex < 0; // log2 x < 0
         DD mx = mant(xs);
         if (mx.hi > 1.4142135623730951) {
             mx = scalb(mx, -1);
@@ -491,7 +544,7 @@ final class X87Math {
         boolean isOne = ex == 0 && mx.hi == 1 && mx.lo == 0;
         if (ky == X87.K_INF) {
             if (isOne) return f.setIndefinite();
-            inf(f, yneg ^ (ex < 0));
+            inf(f, yneg ^ below1);
             return 0;
         }
         if (isOne) {
@@ -499,14 +552,14 @@ final class X87Math {
             return 0;
         }
         if (ky == X87.K_ZERO) {
-            zero(f, yneg ^ (ex < 0));
+            zero(f, yneg ^ below1);
             return 0;
         }
         DD l = div(lnK(mx), LN2);
         if (ex != 0) l = add(new DD(ex, 0), l);
         DD my = mant(ys);
         if (yneg) my = neg(my);
-        return roundDD(f, mul(my, l), expOf(yse, ys));
+        return roundDD(f, mul(my, truncDD(l, TRUNC_LOG)), expOf(yse, ys)) | inexact(f);
     }
 
     private static int log2p1Cases(X87 f, int xse, long xs, int kx, boolean xneg, int yse, long ys, int ky, boolean yneg) {
@@ -537,7 +590,7 @@ final class X87Math {
         int ey = expOf(yse, ys);
         if (ex < -900) {
             // log2(1+x) = x/ln2 * (1 - x/2 + ...)
-            return roundDD(f, mul(my, div(mx, LN2)), ex + ey);
+            return roundDD(f, mul(my, truncDD(div(mx, LN2), TRUNC_LOG1P)), ex + ey) | inexact(f);
         }
         DD x = scalb(mx, ex);
         DD l;
@@ -555,7 +608,7 @@ final class X87Math {
             }
             l = add(new DD(e2, 0), div(lnK(m), LN2));
         }
-        return roundDD(f, mul(my, l), ey);
+        return roundDD(f, mul(my, truncDD(l, TRUNC_LOG1P)), ey) | inexact(f);
     }
 
     /** FPATAN: ST1 = atan2(ST1, ST0), pop. */
@@ -606,6 +659,7 @@ final class X87Math {
                     if (xneg) {
                         v = PI;
                     } else {
+                        // atan(q) = q(1 - q^2/3 ...): the host returns q (inexact) in every rounding mode
                         v = div(my, mx);
                         scale = d;
                     }
@@ -618,7 +672,8 @@ final class X87Math {
                 }
             }
             if (yneg) v = neg(v);
-            flags |= roundDD(f, v, scale);
+            // the host reports PE for every computed result, even an exactly representable one
+            flags |= roundDD(f, v, scale) | inexact(f);
         }
         commit(f, p1, flags, true);
     }

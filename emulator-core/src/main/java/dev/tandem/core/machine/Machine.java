@@ -58,6 +58,14 @@ public final class Machine {
     private final I8042 kbc;
     private final Port92 port92 = new Port92();
     private final PciHost pci = new PciHost();
+    private final SystemControlPortB portB;
+
+    /** How guest time advances (fixed for a run; part of a recording's header). */
+    private TimingMode timing = TimingMode.VIRTUAL;
+    /** The nondeterminism boundary: every input from the host world comes through here. */
+    private HostInputs inputs = HostInputs.NONE;
+    /** Firmware image mapped by {@link #loadFirmware} (configuration, kept for snapshots). */
+    private byte[] firmware;
 
     /** Instructions-equivalent time skipped while halted (part of machine state). */
     private long idleTicks;
@@ -67,6 +75,16 @@ public final class Machine {
     private IntConsumer postSink = b -> { };
 
     private final Clock clock = this::nowNs;
+
+    /**
+     * A machine whose RTC power-on time comes through the nondeterminism boundary
+     * ({@link HostInputs#rtcEpochMillisAtPowerOn()}); {@code inputs} is installed as the machine's
+     * input source.
+     */
+    public Machine(MachineConfig config, HostInputs inputs) {
+        this(config, inputs.rtcEpochMillisAtPowerOn());
+        setHostInputs(inputs);
+    }
 
     public Machine(MachineConfig config, long hostEpochMillisAtPowerOn) {
         this.config = config;
@@ -79,7 +97,8 @@ public final class Machine {
         pic.register(io);
         pit = new Pit8254(clock, scheduler, pic);
         pit.register(io);
-        new SystemControlPortB(clock, pit).register(io);
+        portB = new SystemControlPortB(clock, pit);
+        portB.register(io);
         rtc = new CmosRtc(clock, scheduler, pic, hostEpochMillisAtPowerOn);
         rtc.register(io);
         rtc.setMemorySize(config.ramBytes());
@@ -176,6 +195,41 @@ public final class Machine {
         return kbc;
     }
 
+    public Port92 port92() {
+        return port92;
+    }
+
+    public PciHost pciHost() {
+        return pci;
+    }
+
+    public SystemControlPortB systemControlPortB() {
+        return portB;
+    }
+
+    /** The firmware image given to {@link #loadFirmware}, or null. */
+    public byte[] firmware() {
+        return firmware;
+    }
+
+    public TimingMode timingMode() {
+        return timing;
+    }
+
+    /** Selects how guest time advances; set before the first {@link #run}. */
+    public void setTimingMode(TimingMode mode) {
+        this.timing = java.util.Objects.requireNonNull(mode);
+    }
+
+    public HostInputs hostInputs() {
+        return inputs;
+    }
+
+    /** Installs the source of host inputs (live, recording or replaying). */
+    public void setHostInputs(HostInputs in) {
+        this.inputs = java.util.Objects.requireNonNull(in);
+    }
+
     public Clock clock() {
         return clock;
     }
@@ -198,6 +252,7 @@ public final class Machine {
             throw new IllegalArgumentException("firmware image must be a non-empty multiple of 4 KiB up to 256 KiB, got "
                     + rom.length + " bytes");
         }
+        firmware = rom.clone();
         mem.mapRom(0x100000 - rom.length, rom);
         mem.mapRom((int) (0x1_0000_0000L - rom.length), rom);
         cpu.reset();
@@ -232,6 +287,97 @@ public final class Machine {
         return idleTicks;
     }
 
+    /**
+     * Advances guest time by {@code ticks} without executing instructions. Only the
+     * nondeterminism boundary calls this (host-clock mode), at a slice boundary.
+     */
+    public void advanceTime(long ticks) {
+        if (ticks < 0) throw new IllegalArgumentException("time cannot go backwards: " + ticks);
+        idleTicks += ticks;
+    }
+
+    /** Converts a guest time in ns to ticks (rounding up). */
+    public long ticksAtOrAfterNs(long ns) {
+        return nsToTicksCeil(ns);
+    }
+
+    // ------------------------------------------------------------------ state
+
+    /**
+     * Writes the whole guest-visible machine state except RAM: CPU and x87, idle ticks, then every
+     * device in a fixed order (see docs/snapshot-format.md).
+     */
+    public void saveState(java.io.DataOutput out) throws java.io.IOException {
+        out.writeInt(STATE_VERSION);
+        dev.tandem.core.cpu.CpuState.save(cpu, x87, out);
+        out.writeLong(idleTicks);
+        for (int i = 0; i < DEVICE_NAMES.size(); i++) saveDevice(i, out);
+    }
+
+    /** Names of the devices in state order. */
+    public static final java.util.List<String> DEVICE_NAMES = java.util.List.of(
+            "pic", "pit", "port61", "rtc", "com1", "com2", "i8042", "port92", "pci");
+
+    /** Writes the state of device {@code index} (in {@link #DEVICE_NAMES} order). */
+    public void saveDevice(int index, java.io.DataOutput out) throws java.io.IOException {
+        switch (index) {
+            case 0 -> pic.saveState(out);
+            case 1 -> pit.saveState(out);
+            case 2 -> portB.saveState(out);
+            case 3 -> rtc.saveState(out);
+            case 4 -> com1.saveState(out);
+            case 5 -> com2.saveState(out);
+            case 6 -> kbc.saveState(out);
+            case 7 -> port92.saveState(out);
+            case 8 -> pci.saveState(out);
+            default -> throw new IllegalArgumentException("no device " + index);
+        }
+    }
+
+    private void loadDevice(int index, java.io.DataInput in) throws java.io.IOException {
+        switch (index) {
+            case 0 -> pic.loadState(in);
+            case 1 -> pit.loadState(in);
+            case 2 -> portB.loadState(in);
+            case 3 -> rtc.loadState(in);
+            case 4 -> com1.loadState(in);
+            case 5 -> com2.loadState(in);
+            case 6 -> kbc.loadState(in);
+            case 7 -> port92.loadState(in);
+            case 8 -> pci.loadState(in);
+            default -> throw new IllegalArgumentException("no device " + index);
+        }
+    }
+
+    public static final int STATE_VERSION = 1;
+
+    /**
+     * Replaces the machine state with one written by {@link #saveState} (RAM is restored
+     * separately). The CPU and time come first so that devices re-arm their timers against the
+     * restored clock.
+     */
+    public void loadState(java.io.DataInput in) throws java.io.IOException {
+        int v = in.readInt();
+        if (v != STATE_VERSION) {
+            throw new java.io.IOException("machine state: unsupported version " + v + " (expected " + STATE_VERSION + ")");
+        }
+        dev.tandem.core.cpu.CpuState.load(cpu, x87, in);
+        idleTicks = in.readLong();
+        if (idleTicks < 0) throw new java.io.IOException("machine state: negative idle ticks " + idleTicks);
+        for (Scheduler.Timer t : scheduler.timers()) t.cancel();
+        for (int i = 0; i < DEVICE_NAMES.size(); i++) {
+            try {
+                loadDevice(i, in);
+            } catch (java.io.EOFException e) {
+                throw new java.io.IOException("machine state: truncated in device '" + DEVICE_NAMES.get(i) + "'", e);
+            }
+        }
+        resetRequested = false;
+        updateA20();
+        cpu.flushTlbAll();
+        cpu.flushBlockCache();
+    }
+
     // ------------------------------------------------------------------ running
 
     /** Asks a running {@link #run} to return at the next slice boundary (thread-safe). */
@@ -255,10 +401,17 @@ public final class Machine {
 
     /**
      * Runs until the instruction count reaches {@code untilIcount} or the guest stops.
+     *
+     * <p>Each slice boundary first gives the {@link HostInputs} its turn (input injection, host
+     * time, checkpoints), then fires due timers. Slices are bounded by the next timer deadline,
+     * by {@link HostInputs#nextBoundary} and by {@link HostInputs#runLimit}, so inputs take effect
+     * at exact instruction counts.
      */
     public Exit run(long untilIcount) {
         stopRequested = false;
         for (;;) {
+            if (stopRequested) return Exit.STOPPED;
+            inputs.atBoundary(this);
             if (stopRequested) return Exit.STOPPED;
             sliceHook.atSliceBoundary(this);
             scheduler.runDue(nowNs());
@@ -266,9 +419,12 @@ public final class Machine {
                 resetRequested = false;
                 return Exit.RESET;
             }
-            if (cpu.icount >= untilIcount) return Exit.LIMIT;
+            long until = Math.min(untilIcount, inputs.runLimit());
+            if (cpu.icount >= until) return Exit.LIMIT;
             long deadline = scheduler.nextDeadline();
-            long limit = Math.min(untilIcount, cpu.icount + MAX_SLICE);
+            long limit = Math.min(until, cpu.icount + MAX_SLICE);
+            long nb = inputs.nextBoundary(this);
+            if (nb > cpu.icount && nb < limit) limit = nb;
             if (deadline != Scheduler.NEVER) {
                 long dt = nsToTicksCeil(deadline) - ticks();
                 if (dt <= 0) continue;
@@ -278,10 +434,17 @@ public final class Machine {
             if (cpu.shutdown) return Exit.TRIPLE_FAULT;
             if (cpu.halted && !cpu.interruptAcceptable()) {
                 if ((cpu.getEflags() & dev.tandem.core.cpu.Flags.IF) == 0) return Exit.HALTED;
-                // interrupts enabled: skip ahead to the next timer event
-                if (deadline == Scheduler.NEVER) return Exit.IDLE_FOREVER;
-                long target = nsToTicksCeil(deadline);
-                if (target > ticks()) idleTicks += target - ticks();
+                // the slice may have armed a timer just before HLT: read the deadline again
+                long next = scheduler.nextDeadline();
+                if (timing == TimingMode.VIRTUAL) {
+                    // interrupts enabled: skip ahead to the next timer event
+                    if (next == Scheduler.NEVER) return Exit.IDLE_FOREVER;
+                    long target = nsToTicksCeil(next);
+                    if (target > ticks()) idleTicks += target - ticks();
+                } else {
+                    // host-clock time: the boundary waits (record) or the log says how long (replay)
+                    inputs.idle(this, next == Scheduler.NEVER ? Scheduler.NEVER : nsToTicksCeil(next));
+                }
             }
         }
     }

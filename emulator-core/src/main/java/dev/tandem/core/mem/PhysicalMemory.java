@@ -35,6 +35,8 @@ public final class PhysicalMemory {
     private final byte[][] romData = new byte[PAGES][];
     private final int[] romOffset = new int[PAGES];
     private final MmioDevice[] mmio = new MmioDevice[PAGES];
+    /** ROM pages whose bytes are also held in {@link #ram} at their address (read directly). */
+    private final boolean[] romInRam = new boolean[PAGES];
 
     private int a20Mask = 0xFFFFFFFF;
     /** Listener for A20 and mapping changes (the CPU flushes its TLB). */
@@ -84,11 +86,15 @@ public final class PhysicalMemory {
         if ((base & (PAGE_SIZE - 1)) != 0 || (image.length & (PAGE_SIZE - 1)) != 0 || image.length == 0) {
             throw new IllegalArgumentException("ROM must be page aligned and a multiple of 4 KiB");
         }
+        boolean inRam = Integer.compareUnsigned(base, ramSize) < 0
+                && Integer.compareUnsigned(base + image.length, ramSize) <= 0;
+        if (inRam) System.arraycopy(image, 0, ram, base, image.length);
         for (int off = 0; off < image.length; off += PAGE_SIZE) {
             int page = (base + off) >>> PAGE_SHIFT;
             kind[page] = KIND_ROM;
             romData[page] = image;
             romOffset[page] = off;
+            romInRam[page] = inRam;
         }
         mappingListener.run();
     }
@@ -111,7 +117,8 @@ public final class PhysicalMemory {
      * without calling back here.
      */
     public boolean isDirectReadable(int physAddr) {
-        return kind[physAddr >>> PAGE_SHIFT] == KIND_RAM;
+        int page = physAddr >>> PAGE_SHIFT;
+        return kind[page] == KIND_RAM || (kind[page] == KIND_ROM && romInRam[page]);
     }
 
     /** True if writes to this page may bypass this class (plain RAM, not watched). */

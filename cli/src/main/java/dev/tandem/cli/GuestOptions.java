@@ -1,0 +1,66 @@
+package dev.tandem.cli;
+
+import dev.tandem.core.machine.MachineConfig;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import picocli.CommandLine.Option;
+
+/** Guest selection and machine options shared by {@code record} and {@code snapshot} (as in {@code run}). */
+final class GuestOptions {
+    @Option(names = "--guest", description = "built-in guest: hello (default) or bench")
+    String guest;
+
+    @Option(names = "--rom", description = "raw firmware image")
+    Path rom;
+
+    @Option(names = "--kernel", description = "Linux bzImage, booted directly")
+    Path kernel;
+
+    @Option(names = "--initrd", description = "initramfs for --kernel")
+    Path initrd;
+
+    @Option(names = "--append", defaultValue = "console=ttyS0", description = "kernel command line (default: ${DEFAULT-VALUE})")
+    String append;
+
+    @Option(names = {"-m", "--memory"}, defaultValue = "128M", description = "RAM size (default: ${DEFAULT-VALUE})")
+    String memory;
+
+    @Option(names = "--ips", defaultValue = "100000000",
+            description = "nominal guest speed in instructions per virtual second (default: ${DEFAULT-VALUE})")
+    long ips;
+
+    @Option(names = "--debug-port", defaultValue = "0xE9", description = "print writes to this port as console bytes")
+    String debugPort;
+
+    MachineConfig config() {
+        long ram = Sizes.parse(memory);
+        if (ram > (3L << 29)) throw new IllegalArgumentException("--memory at most 1536M");
+        if (kernel == null && initrd != null) throw new IllegalArgumentException("--initrd needs --kernel");
+        if (kernel != null && rom != null) throw new IllegalArgumentException("--kernel and --rom are exclusive");
+        if (guest != null && (kernel != null || rom != null)) {
+            throw new IllegalArgumentException("--guest cannot be combined with --rom or --kernel");
+        }
+        // POST codes are not printed by these commands (Linux uses port 0x80 for delays)
+        return new MachineConfig((int) ram, ips, -1, Sizes.parsePort(debugPort));
+    }
+
+    boolean hasSerialConsole() {
+        return kernel != null || rom != null;
+    }
+
+    /** The guest as a spec for {@link dev.tandem.core.replay.GuestSpec} (stored in log headers). */
+    Map<String, String> spec() {
+        Map<String, String> s = new LinkedHashMap<>();
+        if (kernel != null) {
+            s.put("kernel", kernel.toAbsolutePath().toString());
+            if (initrd != null) s.put("initrd", initrd.toAbsolutePath().toString());
+            s.put("append", append);
+        } else if (rom != null) {
+            s.put("rom", rom.toAbsolutePath().toString());
+        } else {
+            s.put("guest", guest == null ? "hello" : guest);
+        }
+        return s;
+    }
+}

@@ -1,0 +1,92 @@
+package dev.tandem.cli;
+
+import dev.tandem.core.machine.Machine;
+import dev.tandem.core.machine.TimingMode;
+import dev.tandem.core.replay.GuestSpec;
+import dev.tandem.core.replay.HostWorld;
+import dev.tandem.core.replay.LogWriter;
+import dev.tandem.core.replay.Recorder;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code record}: runs a guest like {@code run} and writes every host input to a replayable log. */
+@Command(name = "record", mixinStandardHelpOptions = true,
+        description = "Runs a guest (options as for run) and records every nondeterministic input (serial bytes, "
+                + "RTC time, host clock in --timing host) with its instruction count, plus state-hash checkpoints, "
+                + "to a log that 'replay' reproduces exactly.")
+final class RecordCommand implements Callable<Integer> {
+    @Mixin
+    GuestOptions guest;
+
+    @Option(names = "--log", required = true, description = "log file to write")
+    Path log;
+
+    @Option(names = "--timing", defaultValue = "virtual",
+            description = "virtual (guest time from instruction count; default) or host (guest time follows the host clock)")
+    String timing;
+
+    @Option(names = "--checkpoint-every", defaultValue = "50000000",
+            description = "instructions between state-hash checkpoints, 0 for none (default: ${DEFAULT-VALUE})")
+    long checkpointEvery;
+
+    @Option(names = "--serial", description = "COM1: stdio, none, file:PATH or tcp:PORT (default: stdio for --kernel/--rom)")
+    String serial;
+
+    @Option(names = "--max-instructions", description = "stop after this many instructions")
+    Long maxInstructions;
+
+    static TimingMode parseTiming(String t) {
+        return switch (t) {
+            case "virtual" -> TimingMode.VIRTUAL;
+            case "host" -> TimingMode.HOST_CLOCK;
+            default -> throw new IllegalArgumentException("--timing must be virtual or host, not '" + t + "'");
+        };
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (checkpointEvery < 0) throw new IllegalArgumentException("--checkpoint-every must be >= 0");
+        var cfg = guest.config();
+        TimingMode mode = parseTiming(timing);
+        String serialSpec = serial != null ? serial : (guest.hasSerialConsole() ? "stdio" : "none");
+        PrintStream out = System.out;
+        try (SerialConsole console = SerialConsole.open(serialSpec);
+                OutputStream file = Files.newOutputStream(log);
+                LogWriter w = new LogWriter(file)) {
+            Recorder rec = new Recorder(HostWorld.system(console::poll), w, checkpointEvery);
+            Machine m = new Machine(cfg, rec);
+            m.setTimingMode(mode);
+            m.setDebugConsole(b -> out.write(b));
+            m.setSerial(0, console);
+            GuestSpec.load(m, guest.spec());
+            w.writeHeader(rec.header(m, guest.spec()));
+            long limit = maxInstructions == null ? Long.MAX_VALUE : maxInstructions;
+            Thread hook = new Thread(m::requestStop);
+            Runtime.getRuntime().addShutdownHook(hook);
+            long t0 = System.nanoTime();
+            Machine.Exit exit;
+            for (;;) {
+                exit = m.run(limit);
+                if (exit != Machine.Exit.IDLE_FOREVER || console.inputClosed()) break;
+                console.awaitInput(100);
+            }
+            rec.finish(m, exit);
+            long t1 = System.nanoTime();
+            out.flush();
+            console.flush();
+            w.flush();
+            long n = m.cpu().icount();
+            System.err.printf("[tandem] recorded %s after %,d instructions in %.3f s (%.1f MIPS); log %,d bytes, "
+                            + "%,d records (%,d input events), %.1f bytes per million instructions%n",
+                    exit, n, (t1 - t0) / 1e9, n / ((t1 - t0) / 1e9) / 1e6, w.bytesWritten(), w.records(),
+                    rec.inputEvents(), w.bytesWritten() / Math.max(1e-9, n / 1e6));
+            return Main.EXIT_OK;
+        }
+    }
+}

@@ -1,0 +1,198 @@
+package dev.tandem.core.replay;
+
+import dev.tandem.core.machine.HostInputs;
+import dev.tandem.core.machine.Machine;
+import dev.tandem.core.machine.TimingMode;
+import dev.tandem.core.snapshot.StateHasher;
+import dev.tandem.core.time.Scheduler;
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+/**
+ * The live side of the nondeterminism boundary: takes inputs from the {@link HostWorld} and, when
+ * given a {@link LogWriter}, appends each one to the log tagged with the instruction count and
+ * tick count at which it took effect; also writes a state-hash checkpoint every
+ * {@code checkpointInterval} instructions. Without a writer it is the plain live input source
+ * of {@code tandem run}.
+ *
+ * <p>Per slice boundary without input the cost is a few comparisons (and, in host-clock mode, one
+ * {@code System.nanoTime}); nothing is allocated except when an event is logged.
+ */
+public final class Recorder implements HostInputs {
+    private final HostWorld world;
+    private final LogWriter log;
+    private final long checkpointInterval;
+    private final long rtcEpochMillis;
+    private long nextCheckpoint;
+    private Checkpoints checkpoints;
+    private final byte[] serialBuf = new byte[64];
+    private final ByteArrayOutputStream payload = new ByteArrayOutputStream(256);
+    private final DataOutputStream pout = new DataOutputStream(payload);
+    // host-clock mapping, fixed at the first boundary
+    private boolean clockStarted;
+    private long hostStartNs;
+    private long guestStartTicks;
+    private long events;
+
+    /**
+     * @param world              the host
+     * @param log                where inputs are recorded, or null for a live run
+     * @param checkpointInterval instructions between state-hash checkpoints (0: none; only with a log)
+     */
+    public Recorder(HostWorld world, LogWriter log, long checkpointInterval) {
+        this.world = world;
+        this.log = log;
+        this.checkpointInterval = checkpointInterval;
+        this.rtcEpochMillis = world.epochMillis();
+    }
+
+    /** The header describing a machine built with this recorder ({@link Machine#Machine(dev.tandem.core.machine.MachineConfig, HostInputs)}). */
+    public LogHeader header(Machine m, java.util.Map<String, String> guest) {
+        return new LogHeader(m.config(), m.timingMode(), rtcEpochMillis, checkpointInterval, guest);
+    }
+
+    @Override
+    public long rtcEpochMillisAtPowerOn() {
+        return rtcEpochMillis;
+    }
+
+    /** Host time mapped to guest ticks: the guest's start tick plus elapsed host ns at the nominal speed. */
+    private long hostTicks(Machine m) {
+        long ns = world.nanoTime() - hostStartNs;
+        long ips = m.config().instructionsPerSecond();
+        return guestStartTicks + (ns / 1_000_000_000L) * ips + (ns % 1_000_000_000L) * ips / 1_000_000_000L;
+    }
+
+    @Override
+    public void atBoundary(Machine m) {
+        long icount = m.cpu().icount;
+        if (log != null && checkpointInterval > 0 && icount >= nextCheckpoint) {
+            writeDigest(LogWriter.HASH, m, -1);
+            nextCheckpoint = (icount / checkpointInterval + 1) * checkpointInterval;
+        }
+        long ticks = m.ticks();
+        long delta = 0;
+        if (m.timingMode() == TimingMode.HOST_CLOCK) {
+            if (!clockStarted) {
+                clockStarted = true;
+                hostStartNs = world.nanoTime();
+                guestStartTicks = ticks;
+            } else {
+                delta = hostTicks(m) - ticks;
+                if (delta > 0) m.advanceTime(delta);
+                else delta = 0;
+            }
+        }
+        int n = 0;
+        while (n < serialBuf.length && m.com1().canReceive()) {
+            int b = world.pollSerial();
+            if (b < 0) break;
+            m.com1().receive(b);
+            serialBuf[n++] = (byte) b;
+        }
+        if (log != null && (delta != 0 || n != 0)) {
+            try {
+                payload.reset();
+                pout.writeLong(ticks);
+                pout.writeLong(delta);
+                pout.writeShort(n);
+                pout.write(serialBuf, 0, n);
+                pout.flush();
+                log.writeRecord(LogWriter.INPUT, icount, payloadBytes(), payload.size());
+                events++;
+                if (n != 0) log.flush();
+            } catch (IOException e) {
+                throw new UncheckedIOException("writing the input log", e);
+            }
+        }
+    }
+
+    private byte[] payloadBytes() {
+        // ByteArrayOutputStream.toByteArray copies; reach the buffer through writeTo a reusable sink instead
+        return sink.capture(payload);
+    }
+
+    private final Sink sink = new Sink();
+
+    /** Gives access to a ByteArrayOutputStream's bytes without a per-call array when possible. */
+    private static final class Sink extends java.io.OutputStream {
+        private byte[] buf = new byte[256];
+        private int len;
+
+        byte[] capture(ByteArrayOutputStream bo) {
+            len = 0;
+            if (buf.length < bo.size()) buf = new byte[Math.max(bo.size(), buf.length * 2)];
+            try {
+                bo.writeTo(this);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            return buf;
+        }
+
+        @Override
+        public void write(int b) {
+            buf[len++] = (byte) b;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int l) {
+            System.arraycopy(b, off, buf, len, l);
+            len += l;
+        }
+    }
+
+    private void writeDigest(int type, Machine m, int exitOrdinal) {
+        if (checkpoints == null) checkpoints = new Checkpoints(m.config().ramBytes());
+        try {
+            ByteArrayOutputStream bo = new ByteArrayOutputStream(4096);
+            DataOutputStream d = new DataOutputStream(bo);
+            d.writeLong(m.ticks());
+            if (type == LogWriter.END) d.writeByte(exitOrdinal);
+            checkpoints.write(StateHasher.digest(m), d);
+            d.flush();
+            byte[] b = bo.toByteArray();
+            log.writeRecord(type, m.cpu().icount, b, b.length);
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing the input log", e);
+        }
+    }
+
+    @Override
+    public long nextBoundary(Machine m) {
+        return log != null && checkpointInterval > 0 ? nextCheckpoint : Long.MAX_VALUE;
+    }
+
+    @Override
+    public void idle(Machine m, long targetTicks) {
+        // host-clock mode: wait in host time until the next timer is due or input arrives
+        long limitNs = world.nanoTime() + 20_000_000L;
+        for (;;) {
+            if (world.serialAvailable()) return;
+            long now = world.nanoTime();
+            if (now >= limitNs) return;
+            long waitNs = limitNs - now;
+            if (targetTicks != Scheduler.NEVER) {
+                long remainTicks = targetTicks - hostTicks(m);
+                if (remainTicks <= 0) return;
+                long ns = remainTicks * 1_000_000_000L / m.config().instructionsPerSecond();
+                waitNs = Math.min(waitNs, ns);
+            }
+            world.sleep(Math.min(waitNs, 1_000_000L));
+        }
+    }
+
+    /** Ends the recording: writes the END record with the exit reason and final state hash, and flushes. */
+    public void finish(Machine m, Machine.Exit exit) throws IOException {
+        if (log == null) return;
+        writeDigest(LogWriter.END, m, exit.ordinal());
+        log.flush();
+    }
+
+    /** Number of INPUT records written. */
+    public long inputEvents() {
+        return events;
+    }
+}

@@ -1,0 +1,56 @@
+package dev.tandem.core.boot;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Boots the stock Debian i386 kernel with a busybox initramfs to a shell, types commands on the
+ * serial console and checks the answers against values computed on this host.
+ * The guest is built by guests/build-linux-guest.sh (CI runs it); without it the test is skipped.
+ */
+class LinuxBootTest {
+    @Test
+    void bootsToShellAndRunsCommands() throws Exception {
+        assumeTrue(LinuxGuestHarness.guestPresent(),
+                "no Linux guest at " + LinuxGuestHarness.guestDir().toAbsolutePath()
+                        + " (build it with guests/build-linux-guest.sh)");
+        // cryptomgr.notests: the crypto self-tests are ~3.6e9 of the ~6.5e9 instructions of a full boot
+        LinuxGuestHarness g = new LinuxGuestHarness(128, "console=ttyS0 nokaslr cryptomgr.notests");
+        g.waitFor("/ # ", 20_000_000_000L);
+        g.settle(50_000_000);
+        long bootInstructions = g.machine.cpu().icount();
+        System.out.printf("Linux reached the shell prompt after %,d instructions%n", bootInstructions);
+
+        String uname = g.command("uname -a", 2_000_000_000L);
+        assertTrue(uname.contains("6.1.0-50-686") && uname.contains("i686"), uname);
+
+        String cpuinfo = g.command("cat /proc/cpuinfo", 2_000_000_000L);
+        assertTrue(cpuinfo.contains("GenuineIntel"), cpuinfo);
+        assertTrue(cpuinfo.matches("(?s).*flags\\s*:.*\\bfpu\\b.*\\bcmov\\b.*"), cpuinfo);
+
+        // md5 of a generated file, against the same bytes hashed on the host
+        String md5 = g.command("seq 1 20000 > /tmp/f; md5sum /tmp/f", 4_000_000_000L).trim();
+        StringBuilder seq = new StringBuilder();
+        for (int i = 1; i <= 20000; i++) seq.append(i).append('\n');
+        String expected = HexFormat.of().formatHex(MessageDigest.getInstance("MD5")
+                .digest(seq.toString().getBytes(StandardCharsets.US_ASCII)));
+        assertEquals(expected + "  /tmp/f", md5);
+
+        // floating point on the x87, against the same computation in IEEE doubles here
+        String awk = g.command("awk 'BEGIN { s = 0; for (i = 1; i <= 20000; i++) s += 1 / (i * i); "
+                + "printf \"%.12f\\n\", s }'", 4_000_000_000L).trim();
+        double s = 0;
+        for (int i = 1; i <= 20000; i++) s += 1.0 / ((double) i * i);
+        assertEquals(String.format("%.12f", s), awk);
+
+        String loop = g.command("i=0; t=0; while [ $i -lt 500 ]; do i=$((i+1)); t=$((t+i*i)); done; echo $t",
+                4_000_000_000L).trim();
+        assertEquals(Long.toString(500L * 501 * 1001 / 6), loop);
+    }
+}
