@@ -354,6 +354,36 @@ public final class Cpu {
     }
 
     boolean cond(int cc) {
+        int kind = lfOp >>> 2;
+        if (kind == LF_SUB) {
+            // after CMP/SUB the common conditions follow from the operands directly
+            int sh = 32 - (8 << (lfOp & 3));
+            if ((lfOp & 3) == 2) sh = 0;
+            switch (cc) {
+                case 2: return Integer.compareUnsigned(lfDst, lfSrc) < 0;
+                case 3: return Integer.compareUnsigned(lfDst, lfSrc) >= 0;
+                case 4: return lfRes == 0;
+                case 5: return lfRes != 0;
+                case 6: return Integer.compareUnsigned(lfDst, lfSrc) <= 0;
+                case 7: return Integer.compareUnsigned(lfDst, lfSrc) > 0;
+                case 12: return (lfDst << sh) < (lfSrc << sh);
+                case 13: return (lfDst << sh) >= (lfSrc << sh);
+                case 14: return (lfDst << sh) <= (lfSrc << sh);
+                case 15: return (lfDst << sh) > (lfSrc << sh);
+                default: break;
+            }
+        } else if (kind == LF_LOGIC) {
+            int sh = (lfOp & 3) == 2 ? 0 : 32 - (8 << (lfOp & 3));
+            switch (cc) {
+                case 4: return lfRes == 0;
+                case 5: return lfRes != 0;
+                case 8: case 12: return (lfRes << sh) < 0;
+                case 9: case 13: return (lfRes << sh) >= 0;
+                case 14: return (lfRes << sh) <= 0;
+                case 15: return (lfRes << sh) > 0;
+                default: break;
+            }
+        }
         boolean r;
         switch (cc >>> 1) {
             case 0: r = getOF(); break;
@@ -1188,11 +1218,11 @@ public final class Cpu {
         for (int k = 0; k < n; k++, o++) {
             Insn in = p[o];
             cur = in;
+            // (run() only enters a block with no interrupt shadow and TF clear, and the block stops as
+            // soon as an instruction sets a shadow, so neither needs resetting per instruction)
             int start = eip;
             startEip = start;
             int startEsp = reg[ESP];
-            inhibitIrq = false;
-            noTrap = false;
             try {
                 execute();
             } catch (CpuFault f) {
@@ -1385,49 +1415,9 @@ public final class Cpu {
             case H.MOV_eAXOv: setReg(EAX, sz, rd(cur.dSeg, moffs(), sz)); break;
             case H.MOV_ObAL: wr8(cur.dSeg, moffs(), reg[EAX]); break;
             case H.MOV_OveAX: wr(cur.dSeg, moffs(), sz, reg[EAX]); break;
-            case H.MOV_EvSw: {
-                if (cur.dReg > 5) throw ud();
-                // to memory always 16 bits; to a register, 32-bit operand size zero-extends
-                if (cur.dMod == 3) setReg(cur.dRm, sz, segSel[cur.dReg]);
-                else wr16(cur.dSeg, eaOff, segSel[cur.dReg]);
-                break;
-            }
-            case H.MOV_SwEw: {
-                if (cur.dReg > 5 || cur.dReg == CS) throw ud();
-                int sel = readE(1);
-                loadSeg(cur.dReg, sel);
-                if (cur.dReg == SS) inhibitIrq = true;
-                break;
-            }
             case H.LEA: setReg(cur.dReg, sz, eaOff); break;
-            case H.XCHG_EbGb: {
-                int a = readE(0);
-                writeE(0, getReg8(cur.dReg));
-                setReg8(cur.dReg, a);
-                break;
-            }
-            case H.XCHG_EvGv: {
-                int a = readE(sz);
-                writeE(sz, getReg(cur.dReg, sz));
-                setReg(cur.dReg, sz, a);
-                break;
-            }
-            case H.XCHG_eAX: {
-                int a = getReg(EAX, sz);
-                setReg(EAX, sz, getReg(cur.dSub, sz));
-                setReg(cur.dSub, sz, a);
-                break;
-            }
             case H.NOP:
             case H.NOP_Ev:
-                break;
-            case H.CBW:
-                if (sz == 2) reg[EAX] = (short) reg[EAX];
-                else setReg(EAX, 1, (byte) reg[EAX]);
-                break;
-            case H.CWD:
-                if (sz == 2) reg[EDX] = reg[EAX] >> 31;
-                else setReg(EDX, 1, ((short) reg[EAX]) >> 15);
                 break;
             case H.PUSH_Zv: push(reg[cur.dSub], sz); break;
             case H.POP_Zv: {
@@ -1455,6 +1445,100 @@ public final class Cpu {
                 }
                 break;
             }
+            case H.JCC:
+                if (cond(cur.dSub)) next = branchTarget(next + cur.dImm);
+                break;
+            case H.JMP_J: next = branchTarget(next + cur.dImm); break;
+            case H.JMP_Ev: next = branchTarget(readE(sz)); break;
+            case H.CALL_Jz: {
+                int t = branchTarget(next + cur.dImm);
+                push(next, sz);
+                next = t;
+                break;
+            }
+            case H.CALL_Ev: {
+                int t = branchTarget(readE(sz));
+                push(next, sz);
+                next = t;
+                break;
+            }
+            case H.RET: {
+                int t = peek(sz, 0);
+                if (sz == 1) t &= 0xFFFF;
+                t = branchTarget(t);
+                adjustSp(sz == 2 ? 4 : 2);
+                next = t;
+                break;
+            }
+            case H.RET_Iw: {
+                int t = peek(sz, 0);
+                if (sz == 1) t &= 0xFFFF;
+                t = branchTarget(t);
+                adjustSp((sz == 2 ? 4 : 2) + (cur.dImm & 0xFFFF));
+                next = t;
+                break;
+            }
+            case H.MOVS:
+            case H.CMPS:
+            case H.STOS:
+            case H.LODS:
+            case H.SCAS:
+            case H.INS:
+            case H.OUTS:
+                // Strings counts retired iterations itself
+                eip = Strings.execute(this, cur.dSub == 1 ? 0 : sz) ? next : startEip;
+                return;
+            default:
+                next = executeRare(next, sz);
+                break;
+        }
+        eip = next;
+        icount++;
+    }
+
+    /** The less frequent one-byte forms, and everything in {@link Exec2}; returns the next EIP. */
+    private int executeRare(int next, int sz) {
+        switch (cur.dHandler) {
+            case H.MOV_EvSw: {
+                if (cur.dReg > 5) throw ud();
+                // to memory always 16 bits; to a register, 32-bit operand size zero-extends
+                if (cur.dMod == 3) setReg(cur.dRm, sz, segSel[cur.dReg]);
+                else wr16(cur.dSeg, eaOff, segSel[cur.dReg]);
+                break;
+            }
+            case H.MOV_SwEw: {
+                if (cur.dReg > 5 || cur.dReg == CS) throw ud();
+                int sel = readE(1);
+                loadSeg(cur.dReg, sel);
+                if (cur.dReg == SS) inhibitIrq = true;
+                break;
+            }
+            case H.XCHG_EbGb: {
+                int a = readE(0);
+                writeE(0, getReg8(cur.dReg));
+                setReg8(cur.dReg, a);
+                break;
+            }
+            case H.XCHG_EvGv: {
+                int a = readE(sz);
+                writeE(sz, getReg(cur.dReg, sz));
+                setReg(cur.dReg, sz, a);
+                break;
+            }
+            case H.XCHG_eAX: {
+                int a = getReg(EAX, sz);
+                setReg(EAX, sz, getReg(cur.dSub, sz));
+                setReg(cur.dSub, sz, a);
+                break;
+            }
+            case H.CBW:
+                if (sz == 2) reg[EAX] = (short) reg[EAX];
+                else setReg(EAX, 1, (byte) reg[EAX]);
+                break;
+            case H.CWD:
+                if (sz == 2) reg[EDX] = reg[EAX] >> 31;
+                else setReg(EDX, 1, ((short) reg[EAX]) >> 15);
+                break;
             case H.PUSH_SEG: push(segSel[cur.dSub], sz, true); break;
             case H.POP_SEG: {
                 int v = peek(sz, 0) & 0xFFFF;
@@ -1496,39 +1580,6 @@ public final class Cpu {
             case H.XLAT: {
                 int off = cur.dAddr32 ? reg[EBX] + (reg[EAX] & 0xFF) : (reg[EBX] + (reg[EAX] & 0xFF)) & 0xFFFF;
                 setReg8(EAX, rd8(cur.dSeg, off));
-                break;
-            }
-            case H.JCC:
-                if (cond(cur.dSub)) next = branchTarget(next + cur.dImm);
-                break;
-            case H.JMP_J: next = branchTarget(next + cur.dImm); break;
-            case H.JMP_Ev: next = branchTarget(readE(sz)); break;
-            case H.CALL_Jz: {
-                int t = branchTarget(next + cur.dImm);
-                push(next, sz);
-                next = t;
-                break;
-            }
-            case H.CALL_Ev: {
-                int t = branchTarget(readE(sz));
-                push(next, sz);
-                next = t;
-                break;
-            }
-            case H.RET: {
-                int t = peek(sz, 0);
-                if (sz == 1) t &= 0xFFFF;
-                t = branchTarget(t);
-                adjustSp(sz == 2 ? 4 : 2);
-                next = t;
-                break;
-            }
-            case H.RET_Iw: {
-                int t = peek(sz, 0);
-                if (sz == 1) t &= 0xFFFF;
-                t = branchTarget(t);
-                adjustSp((sz == 2 ? 4 : 2) + (cur.dImm & 0xFFFF));
-                next = t;
                 break;
             }
             case H.LOOP: {
@@ -1613,16 +1664,6 @@ public final class Cpu {
             case H.IN_DX: ioIn(reg[EDX] & 0xFFFF, cur.dSub == 1 ? 0 : sz); break;
             case H.OUT_I: ioOut(cur.dImm & 0xFF, cur.dSub == 1 ? 0 : sz); break;
             case H.OUT_DX: ioOut(reg[EDX] & 0xFFFF, cur.dSub == 1 ? 0 : sz); break;
-            case H.MOVS:
-            case H.CMPS:
-            case H.STOS:
-            case H.LODS:
-            case H.SCAS:
-            case H.INS:
-            case H.OUTS:
-                // Strings counts retired iterations itself
-                eip = Strings.execute(this, cur.dSub == 1 ? 0 : sz) ? next : startEip;
-                return;
             default:
                 Exec2.execute(this, sz);
                 if (jumped) {
@@ -1631,8 +1672,7 @@ public final class Cpu {
                 }
                 break;
         }
-        eip = next;
-        icount++;
+        return next;
     }
 
     private static final int CHECK_MASK = (OpTable.MEM_ONLY | OpTable.PM_ONLY) << 27;
