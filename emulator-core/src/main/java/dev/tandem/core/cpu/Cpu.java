@@ -1249,6 +1249,7 @@ public final class Cpu {
         cur = scratchInsn;
         try {
             decode();
+            if (formCounts != null) countForm();
             execute();
         } catch (CpuFault f) {
             eip = startEip;
@@ -1278,6 +1279,24 @@ public final class Cpu {
     /** True when an external interrupt would be accepted now. */
     boolean interruptPending() {
         return (eflags & IF) != 0 && pic != null && pic.hasInterrupt();
+    }
+
+    /**
+     * Opcode-table coverage (tests): when non-null, {@link #step} counts each decoded instruction
+     * here, indexed by {@link #formIndex}. Only the single-step path counts; set
+     * {@link #blockCacheEnabled} to false to route everything through it.
+     */
+    public long[] formCounts;
+
+    /** Index of an instruction form in {@link #formCounts}: 9 slots per opcode (no ModRM group, /0../7). */
+    public static int formIndex(int opcode, int regField) {
+        return opcode * 9 + regField + 1;
+    }
+
+    private void countForm() {
+        int op = cur.dOpcode;
+        int idx = OpTable.IS_GROUP[op] ? formIndex(op, cur.dReg) : formIndex(op, -1);
+        formCounts[idx]++;
     }
 
     /** Set by software interrupts: no single-step trap after them (TF was cleared on entry). */
