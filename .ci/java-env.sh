@@ -15,3 +15,10 @@ if [ -z "${JAVA_HOME:-}" ] || [ "$(_tandem_java_major "$JAVA_HOME/bin/java")" -l
 fi
 export JAVA_HOME
 export PATH="$JAVA_HOME/bin:$PATH"
+# Maven's own dependencies use sun.misc.Unsafe; JDK 23+ warns about it on every build. Allow it quietly.
+if [ "$(_tandem_java_major "$JAVA_HOME/bin/java")" -ge 23 ] 2>/dev/null; then
+  case "${MAVEN_OPTS:-}" in
+    *sun-misc-unsafe-memory-access*) ;;
+    *) export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" ;;
+  esac
+fi
