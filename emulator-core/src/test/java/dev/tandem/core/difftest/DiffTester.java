@@ -258,6 +258,22 @@ public final class DiffTester {
         }
     }
 
+    /**
+     * Runs {@code cases} ordinary and {@code faultCases} fault-layout cases with the emulator's CPU
+     * configured by {@code configure} (opcode-table coverage). Returns the mismatch count; the
+     * verdict belongs to {@link DifferentialTest}. Throws when the native harness cannot run.
+     */
+    public static long runConfigured(java.util.function.Consumer<dev.tandem.core.cpu.Cpu> configure, long cases, long faultCases)
+            throws Exception {
+        EmulatorRunner emu = new EmulatorRunner(configure);
+        long seed = seedFromProperty();
+        long m = run(seed, cases, f -> true, false, emu, 0).mismatches;
+        return m + run(seed, faultCases, f -> true, true, emu, 0).mismatches;
+    }
+
+    /** Case counts of the quick run ({@link DifferentialTest#quick} and {@link DifferentialTest#quickFaults}). */
+    public static final long QUICK_CASES = 100_000, QUICK_FAULT_CASES = 30_000;
+
     static Predicate<Form> filter(String substring) {
         if (substring == null || substring.isEmpty()) return f -> true;
         return f -> f.name().contains(substring) || f.category().equals(substring);

@@ -50,16 +50,14 @@ class DifferentialTest {
 
     @Test
     void quick() throws Exception {
-        runAndCheck(100_000, false);
+        runAndCheck(DiffTester.QUICK_CASES, false);
     }
 
     /** User-mode memory faults (#PF vs SIGSEGV) and #DE at CPL 3, see {@link FaultForms}. */
     @Test
     void quickFaults() throws Exception {
-        runAndCheck(QUICK_FAULT_CASES, true);
+        runAndCheck(DiffTester.QUICK_FAULT_CASES, true);
     }
-
-    static final long QUICK_FAULT_CASES = 30_000;
 
     @Test
     void long_() throws Exception {

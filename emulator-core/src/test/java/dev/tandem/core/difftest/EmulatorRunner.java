@@ -39,6 +39,12 @@ final class EmulatorRunner {
     private final Cpu cpu = new Cpu(mem, new IoBus());
 
     EmulatorRunner() {
+        this(c -> { });
+    }
+
+    /** {@code configure} is applied once to the CPU (e.g. opcode-coverage counting). */
+    EmulatorRunner(java.util.function.Consumer<Cpu> configure) {
+        configure.accept(cpu);
         // flat code (0x08) and data (0x10) descriptors
         long code = 0x00CF9A000000FFFFL, data = 0x00CF92000000FFFFL;
         write64(GDT + 8, code);
