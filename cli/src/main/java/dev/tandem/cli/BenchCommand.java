@@ -90,6 +90,11 @@ final class BenchCommand implements Callable<Integer> {
                 description = "where make-guest.sh put the bench guest (default: $TANDEM_BENCH_GUEST, else /work/bench-guest)")
         Path guestDir;
 
+        @Option(names = "--kernel-decompress", defaultValue = "guest",
+                description = "our emulator: guest (the kernel's own decompressor, as QEMU does) or host (decompressed on "
+                        + "the host before boot). Default: ${DEFAULT-VALUE}")
+        String kernelDecompress;
+
         @Option(names = "--append", defaultValue = BootBench.DEFAULT_APPEND, description = "kernel command line (default: ${DEFAULT-VALUE})")
         String append;
 
@@ -167,7 +172,7 @@ final class BenchCommand implements Callable<Integer> {
             };
             long ram = Sizes.parse(memory);
             return new BootBenchRunner(new BootBenchRunner.Options(k, rd, append, ram, runs, timeout, noQemu, noTandem, qemu,
-                    json, p, extra, new LinkedHashSet<>(stopAt), mode), System.out).run();
+                    json, p, extra, new LinkedHashSet<>(stopAt), mode, "host".equals(kernelDecompress)), System.out).run();
         }
     }
 }

@@ -33,6 +33,12 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--kernel", description = "Linux bzImage (boot protocol >= 2.06), booted directly")
     Path kernel;
 
+    @Option(names = "--kernel-decompress", defaultValue = "guest",
+            description = "guest: run the kernel's own decompressor, as firmware loaders and QEMU -kernel do; host: "
+                    + "decompress the payload on the host and start at the decompressed kernel (much faster). "
+                    + "Default: ${DEFAULT-VALUE}")
+    String kernelDecompress;
+
     @Option(names = "--initrd", description = "initramfs for --kernel")
     Path initrd;
 
@@ -94,8 +100,16 @@ final class RunCommand implements Callable<Integer> {
             if (kernel != null) {
                 byte[] k = Files.readAllBytes(kernel);
                 byte[] rd = initrd == null ? null : Files.readAllBytes(initrd);
-                LinuxBootInfo info = LinuxLoader.load(m.memory(), m.cpu(), k, rd, append, E820.standardPc(ram));
+                LinuxBootInfo info = switch (kernelDecompress) {
+                    case "host" -> LinuxLoader.loadHostDecompressed(m.memory(), m.cpu(), k, rd, append,
+                            E820.standardPc(ram));
+                    case "guest" -> LinuxLoader.load(m.memory(), m.cpu(), k, rd, append, E820.standardPc(ram));
+                    default -> throw new IllegalArgumentException("--kernel-decompress must be host or guest");
+                };
                 LOG.info("{}", info.describe());
+                if (m.cpu().eip != info.entryPoint()) {
+                    LOG.info("  host-decompressed kernel: entry EIP=0x{}", Integer.toHexString(m.cpu().eip));
+                }
             } else if (rom != null) {
                 m.loadFirmware(Files.readAllBytes(rom));
             } else {

@@ -42,7 +42,8 @@ public final class BootBench {
     }
 
     /** Our emulator as a child process ({@code java -cp <this classpath> dev.tandem.cli.Main run ...}). */
-    public static List<String> tandemCommand(Path kernel, Path initrd, String append, long ramBytes) {
+    public static List<String> tandemCommand(Path kernel, Path initrd, String append, long ramBytes,
+                                             boolean hostDecompress) {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> c = new ArrayList<>(List.of(java, "-XX:+UseParallelGC", "-cp", System.getProperty("java.class.path"),
                 "dev.tandem.cli.Main", "run", "--kernel", kernel.toString()));
@@ -50,7 +51,8 @@ public final class BootBench {
             c.add("--initrd");
             c.add(initrd.toString());
         }
-        c.addAll(List.of("--append", append, "--memory", (ramBytes >> 20) + "M", "--serial", "stdio"));
+        c.addAll(List.of("--append", append, "--memory", (ramBytes >> 20) + "M", "--serial", "stdio",
+                "--kernel-decompress", hostDecompress ? "host" : "guest"));
         return c;
     }
 
@@ -85,7 +87,7 @@ public final class BootBench {
      * files are read (QEMU reads them after its spawn too).
      */
     public static Run runInProcess(Path kernel, Path initrd, String append, long ramBytes, double timeoutSeconds,
-                                   BootTraceFactory traces) throws IOException {
+                                   BootTraceFactory traces, boolean hostDecompress) throws IOException {
         long t0 = System.nanoTime();
         BootTrace trace = traces.create(t0);
         byte[] k = Files.readAllBytes(kernel);
@@ -95,7 +97,11 @@ public final class BootBench {
             if (trace.accept(b, System.nanoTime())) m.requestStop();
         };
         m.setSerial(0, serial);
-        LinuxLoader.load(m.memory(), m.cpu(), k, rd, append, E820.standardPc(ramBytes));
+        if (hostDecompress) {
+            LinuxLoader.loadHostDecompressed(m.memory(), m.cpu(), k, rd, append, E820.standardPc(ramBytes));
+        } else {
+            LinuxLoader.load(m.memory(), m.cpu(), k, rd, append, E820.standardPc(ramBytes));
+        }
         Machine.Exit[] exit = new Machine.Exit[1];
         Throwable[] failure = new Throwable[1];
         Thread th = new Thread(null, () -> {

@@ -21,7 +21,7 @@ public final class BootBenchRunner {
     /** Options of the boot benchmark. */
     public record Options(Path kernel, Path initrd, String append, long ramBytes, int runs, double timeoutSeconds,
                           boolean noQemu, boolean noTandem, String qemu, Path json, Pattern prompt,
-                          Map<String, Pattern> extraMarkers, Set<String> stopAt, Mode mode) {
+                          Map<String, Pattern> extraMarkers, Set<String> stopAt, Mode mode, boolean hostDecompress) {
         public Options {
             if (runs < 1) throw new IllegalArgumentException("--runs must be >= 1, got " + runs);
             if (!(timeoutSeconds > 0)) throw new IllegalArgumentException("--timeout must be > 0");
@@ -68,11 +68,12 @@ public final class BootBenchRunner {
         List<BootBench.Run> ours = new ArrayList<>();
         if (!o.noTandem()) {
             out.println("tandem mode: " + (o.mode() == Mode.IN_PROCESS ? "in-process (this JVM, no warm-up)"
-                    : "subprocess: " + Shell.join(BootBench.tandemCommand(o.kernel(), o.initrd(), o.append(), o.ramBytes()))));
+                    : "subprocess: " + Shell.join(BootBench.tandemCommand(o.kernel(), o.initrd(), o.append(), o.ramBytes(), o.hostDecompress()))));
             for (int i = 0; i < o.runs(); i++) {
                 BootBench.Run r = o.mode() == Mode.IN_PROCESS
-                        ? BootBench.runInProcess(o.kernel(), o.initrd(), o.append(), o.ramBytes(), o.timeoutSeconds(), this::newTrace)
-                        : BootBench.runProcess(BootBench.tandemCommand(o.kernel(), o.initrd(), o.append(), o.ramBytes()),
+                        ? BootBench.runInProcess(o.kernel(), o.initrd(), o.append(), o.ramBytes(), o.timeoutSeconds(), this::newTrace,
+                                o.hostDecompress())
+                        : BootBench.runProcess(BootBench.tandemCommand(o.kernel(), o.initrd(), o.append(), o.ramBytes(), o.hostDecompress()),
                                 o.timeoutSeconds(), this::newTrace);
                 ours.add(r);
                 printRun("tandem", i + 1, r);

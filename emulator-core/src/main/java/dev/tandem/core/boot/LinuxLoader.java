@@ -83,6 +83,31 @@ public final class LinuxLoader {
     }
 
     /**
+     * Like {@link #load}, but the kernel payload is decompressed on the host and its ELF segments
+     * are loaded at their physical addresses; the CPU starts at the decompressed kernel's entry
+     * point (the state the kernel's own decompressor hands over). Returns the entry point used.
+     */
+    public static LinuxBootInfo loadHostDecompressed(PhysicalMemory mem, Cpu cpu, byte[] bzImage, byte[] initrd,
+                                                     String cmdline, E820 map) {
+        if (cpu == null) throw new IllegalArgumentException("cpu is null");
+        BzImage k = BzImage.parse(bzImage);
+        KernelPayload.Vmlinux v = KernelPayload.extract(k);
+        LinuxBootInfo info = prepareMemory(mem, k, initrd, cmdline, map, Screen.VGA_TEXT_80X25);
+        if (v.lowest() < info.kernelAddr() || v.highest() > info.kernelRegionEnd()) {
+            throw new IllegalArgumentException(String.format(
+                    "decompressed kernel spans 0x%x..0x%x, outside the reserved kernel region 0x%x..0x%x",
+                    v.lowest(), v.highest(), info.kernelAddr(), info.kernelRegionEnd()));
+        }
+        for (KernelPayload.Segment s : v.segments()) {
+            mem.load((int) s.paddr(), s.data());
+            for (long a = s.paddr() + s.data().length; a < s.paddr() + s.memSize(); a++) mem.write8((int) a, 0);
+        }
+        enterKernel(cpu, info);
+        cpu.eip = v.entry();
+        return info;
+    }
+
+    /**
      * The memory half of {@link #load}: writes kernel, initrd, command line, zero page and GDT
      * into {@code mem} and returns where they went, without touching any CPU.
      */

@@ -449,6 +449,40 @@ public final class Cpu {
         return res;
     }
 
+    /** {@link #alu} for 32-bit operands. */
+    int alu32(int op, int dst, int src) {
+        int res;
+        switch (op) {
+            case 0:
+                res = dst + src;
+                lfOp = LF_ADD << 2 | 2;
+                break;
+            case 1:
+                res = dst | src;
+                lfOp = LF_LOGIC << 2 | 2;
+                break;
+            case 4:
+                res = dst & src;
+                lfOp = LF_LOGIC << 2 | 2;
+                break;
+            case 5:
+            case 7:
+                res = dst - src;
+                lfOp = LF_SUB << 2 | 2;
+                break;
+            case 6:
+                res = dst ^ src;
+                lfOp = LF_LOGIC << 2 | 2;
+                break;
+            default:
+                return alu(op, dst, src, 2);
+        }
+        lfDst = dst;
+        lfSrc = src;
+        lfRes = res;
+        return res;
+    }
+
     int inc(int v, int sz) {
         int c = getCF() ? 1 : 0;
         int m = mask(sz);
@@ -966,7 +1000,7 @@ public final class Cpu {
             return;
         }
         cur.dInfo = info;
-        cur.dHandler = OpTable.handler(info);
+        cur.dHandler = op32 ? H.SPECIAL32[OpTable.handler(info)] : OpTable.handler(info);
         cur.dSub = OpTable.sub(info);
         int k = OpTable.imm1(info);
         if (k != OpTable.IMM_NONE) cur.dImm = fetchImm(k, op32, addr32);
@@ -1366,6 +1400,56 @@ public final class Cpu {
         if (!code32) next &= 0xFFFF;
         int sz = cur.dOp32 ? 2 : 1;
         switch (cur.dHandler) {
+            // ---- 32-bit specializations of the most frequent forms
+            case H.MOV_EvGv32:
+                if (cur.dMod == 3) reg[cur.dRm] = reg[cur.dReg];
+                else wr32(cur.dSeg, eaOff, reg[cur.dReg]);
+                break;
+            case H.MOV_GvEv32:
+                reg[cur.dReg] = cur.dMod == 3 ? reg[cur.dRm] : rd32(cur.dSeg, eaOff);
+                break;
+            case H.ALU_EvGv32: {
+                int op = cur.dSub;
+                if (cur.dMod == 3) {
+                    int r = alu32(op, reg[cur.dRm], reg[cur.dReg]);
+                    if (op != 7) reg[cur.dRm] = r;
+                } else {
+                    int r = alu32(op, rd32(cur.dSeg, eaOff), reg[cur.dReg]);
+                    if (op != 7) wr32(cur.dSeg, eaOff, r);
+                }
+                break;
+            }
+            case H.ALU_GvEv32: {
+                int r = alu32(cur.dSub, reg[cur.dReg], cur.dMod == 3 ? reg[cur.dRm] : rd32(cur.dSeg, eaOff));
+                if (cur.dSub != 7) reg[cur.dReg] = r;
+                break;
+            }
+            case H.ALU_EvIz32: {
+                int op = cur.dSub;
+                if (cur.dMod == 3) {
+                    int r = alu32(op, reg[cur.dRm], cur.dImm);
+                    if (op != 7) reg[cur.dRm] = r;
+                } else {
+                    int r = alu32(op, rd32(cur.dSeg, eaOff), cur.dImm);
+                    if (op != 7) wr32(cur.dSeg, eaOff, r);
+                }
+                break;
+            }
+            case H.TEST_EvGv32: {
+                int r = (cur.dMod == 3 ? reg[cur.dRm] : rd32(cur.dSeg, eaOff)) & reg[cur.dReg];
+                lfDst = 0;
+                lfSrc = 0;
+                lfRes = r;
+                lfOp = LF_LOGIC << 2 | 2;
+                break;
+            }
+            case H.INC_Zv32: reg[cur.dSub] = inc(reg[cur.dSub], 2); break;
+            case H.DEC_Zv32: reg[cur.dSub] = dec(reg[cur.dSub], 2); break;
+            case H.PUSH_Zv32: push(reg[cur.dSub], 2); break;
+            case H.POP_Zv32: reg[cur.dSub] = pop(2); break;
+            case H.MOV_ZvIv32: reg[cur.dSub] = cur.dImm; break;
+            case H.LEA32: reg[cur.dReg] = eaOff; break;
+            // ---- generic forms
             case H.ALU_EbGb: {
                 int r = alu(cur.dSub, readE(0), getReg8(cur.dReg), 0);
                 if (cur.dSub != 7) writeE(0, r);

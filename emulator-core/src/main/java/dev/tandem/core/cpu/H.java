@@ -2,6 +2,12 @@ package dev.tandem.core.cpu;
 
 /** Handler numbers: the executor's dispatch targets, named after the instruction form they run. */
 final class H {
+    /**
+     * Handlers specialized for 32-bit operand size (picked by the decoder from the table's handler
+     * and the operand size; they behave exactly like the generic handler with size 32).
+     */
+    static final int[] SPECIAL32 = new int[512];
+
     private H() { }
 
     static final int UD = 0;
@@ -164,7 +170,19 @@ final class H {
     static final int XADD_Ev = 157;
     static final int CMPXCHG8B = 158;
     static final int BSWAP = 159;
-    static final int COUNT = 160;
+        static final int MOV_EvGv32 = 160;
+    static final int MOV_GvEv32 = 161;
+    static final int ALU_EvGv32 = 162;
+    static final int ALU_GvEv32 = 163;
+    static final int ALU_EvIz32 = 164;
+    static final int TEST_EvGv32 = 165;
+    static final int INC_Zv32 = 166;
+    static final int DEC_Zv32 = 167;
+    static final int PUSH_Zv32 = 168;
+    static final int POP_Zv32 = 169;
+    static final int MOV_ZvIv32 = 170;
+    static final int LEA32 = 171;
+    static final int COUNT = 172;
 
     static final String[] NAMES = {
         "UD",
@@ -327,5 +345,33 @@ final class H {
         "XADD_Ev",
         "CMPXCHG8B",
         "BSWAP",
+        "MOV_EvGv32",
+        "MOV_GvEv32",
+        "ALU_EvGv32",
+        "ALU_GvEv32",
+        "ALU_EvIz32",
+        "TEST_EvGv32",
+        "INC_Zv32",
+        "DEC_Zv32",
+        "PUSH_Zv32",
+        "POP_Zv32",
+        "MOV_ZvIv32",
+        "LEA32",
     };
+
+    static {
+        for (int i = 0; i < SPECIAL32.length; i++) SPECIAL32[i] = i;
+        SPECIAL32[MOV_EvGv] = MOV_EvGv32;
+        SPECIAL32[MOV_GvEv] = MOV_GvEv32;
+        SPECIAL32[ALU_EvGv] = ALU_EvGv32;
+        SPECIAL32[ALU_GvEv] = ALU_GvEv32;
+        SPECIAL32[ALU_EvIz] = ALU_EvIz32;
+        SPECIAL32[TEST_EvGv] = TEST_EvGv32;
+        SPECIAL32[INC_Zv] = INC_Zv32;
+        SPECIAL32[DEC_Zv] = DEC_Zv32;
+        SPECIAL32[PUSH_Zv] = PUSH_Zv32;
+        SPECIAL32[POP_Zv] = POP_Zv32;
+        SPECIAL32[MOV_ZvIv] = MOV_ZvIv32;
+        SPECIAL32[LEA] = LEA32;
+    }
 }

@@ -29,14 +29,24 @@ final class LinuxGuestHarness {
     }
 
     LinuxGuestHarness(int ramMiB, String cmdline) throws IOException {
+        this(ramMiB, cmdline, false);
+    }
+
+    LinuxGuestHarness(int ramMiB, String cmdline, boolean hostDecompress) throws IOException {
         Path d = guestDir();
         machine = new Machine(MachineConfig.defaults(ramMiB << 20).withPorts(-1, -1), 1_795_000_000_000L);
         machine.setSerial(0, b -> out.append((char) (b & 0xFF)));
         machine.setSliceHook(m -> {
             while (!typeAhead.isEmpty() && m.com1().canReceive()) m.com1().receive(typeAhead.poll());
         });
-        LinuxLoader.load(machine.memory(), machine.cpu(), Files.readAllBytes(d.resolve("vmlinuz")),
-                Files.readAllBytes(d.resolve("initrd.cpio.gz")), cmdline, E820.standardPc((long) ramMiB << 20));
+        byte[] kernel = Files.readAllBytes(d.resolve("vmlinuz"));
+        byte[] initrd = Files.readAllBytes(d.resolve("initrd.cpio.gz"));
+        E820 map = E820.standardPc((long) ramMiB << 20);
+        if (hostDecompress) {
+            LinuxLoader.loadHostDecompressed(machine.memory(), machine.cpu(), kernel, initrd, cmdline, map);
+        } else {
+            LinuxLoader.load(machine.memory(), machine.cpu(), kernel, initrd, cmdline, map);
+        }
     }
 
     String output() {
