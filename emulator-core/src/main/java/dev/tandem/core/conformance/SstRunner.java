@@ -90,6 +90,16 @@ public final class SstRunner {
     private int lastException;
 
     public SstRunner(Path dir, int maxFailuresShown) {
+        this(dir, maxFailuresShown, c -> { });
+    }
+
+    /**
+     * As above; {@code configure} is applied once to the CPU that runs every vector (for example to
+     * set {@link Cpu#formCounts} for opcode-table coverage; the runner single-steps, so every
+     * instruction is counted).
+     */
+    public SstRunner(Path dir, int maxFailuresShown, java.util.function.Consumer<Cpu> configure) {
+        configure.accept(cpu);
         this.dir = dir;
         this.maxFailuresShown = maxFailuresShown;
         Path meta = dir.resolve("metadata.json");

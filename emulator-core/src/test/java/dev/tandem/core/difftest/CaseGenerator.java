@@ -23,7 +23,12 @@ final class CaseGenerator {
     private final Gen g;
 
     CaseGenerator(long seed, Predicate<Form> filter) {
-        List<Form> all = allForms();
+        this(seed, filter, false);
+    }
+
+    /** {@code faults}: the fault-layout forms of {@link FaultForms} instead of the ordinary table. */
+    CaseGenerator(long seed, Predicate<Form> filter, boolean faults) {
+        List<Form> all = faults ? FaultForms.all() : allForms();
         List<Form> sel = new ArrayList<>();
         for (Form f : all) if (filter.test(f)) sel.add(f);
         if (sel.isEmpty()) throw new IllegalArgumentException("the form filter selects no instruction form");

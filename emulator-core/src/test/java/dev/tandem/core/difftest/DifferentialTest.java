@@ -9,7 +9,8 @@ import org.opentest4j.TestAbortedException;
 
 /**
  * Runs generated cases on the host CPU and in the emulator and fails on any mismatch in a
- * defined result. Quick: 100,000 cases. Long (-Dtandem.long=true): 5,000,000 cases.
+ * defined result. Quick: 100,000 cases plus 30,000 fault-layout cases ({@link FaultForms}). Long
+ * (-Dtandem.long=true): 5,000,000 plus 1,000,000.
  * Seed: -Dtandem.difftest.seed (printed). Form filter: -Dtandem.difftest.filter (substring of a
  * form name, or a category). Every form's line: -Dtandem.difftest.perform=true.
  */
@@ -35,11 +36,11 @@ class DifferentialTest {
         }
     }
 
-    private static void runAndCheck(long cases) throws Exception {
+    private static void runAndCheck(long cases, boolean faults) throws Exception {
         startOrSkip().close();
         EmulatorRunner emu = emulatorOrSkip();
         long seed = DiffTester.seedFromProperty();
-        DiffTester.Result r = DiffTester.run(seed, cases, DiffTester.filter(System.getProperty("tandem.difftest.filter")), emu, 3);
+        DiffTester.Result r = DiffTester.run(seed, cases, DiffTester.filter(System.getProperty("tandem.difftest.filter")), faults, emu, 3);
         DiffTester.report(r, seed, Boolean.getBoolean("tandem.difftest.perform"), System.out);
         assertEquals(cases, r.cases);
         assertEquals(0, r.unexpectedNativeFaults, "unexpected native faults (generator bug):\n" + String.join("\n", r.unexpectedNative));
@@ -49,12 +50,24 @@ class DifferentialTest {
 
     @Test
     void quick() throws Exception {
-        runAndCheck(100_000);
+        runAndCheck(DiffTester.QUICK_CASES, false);
+    }
+
+    /** User-mode memory faults (#PF vs SIGSEGV) and #DE at CPL 3, see {@link FaultForms}. */
+    @Test
+    void quickFaults() throws Exception {
+        runAndCheck(DiffTester.QUICK_FAULT_CASES, true);
     }
 
     @Test
     void long_() throws Exception {
         assumeTrue(Boolean.getBoolean("tandem.long"), "long run only with -Dtandem.long=true");
-        runAndCheck(5_000_000);
+        runAndCheck(5_000_000, false);
+    }
+
+    @Test
+    void longFaults() throws Exception {
+        assumeTrue(Boolean.getBoolean("tandem.long"), "long run only with -Dtandem.long=true");
+        runAndCheck(1_000_000, true);
     }
 }

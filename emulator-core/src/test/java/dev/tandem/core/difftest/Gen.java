@@ -211,6 +211,36 @@ final class Gen {
         return chance(80) ? sp & ~3 : sp;
     }
 
+    // ---------- fault layout (see TestCase#faultLayout) ----------
+
+    /** Switches the case to the fault layout (scratch block at the end of a page, guard and read-only pages after it). */
+    void faultLayout() {
+        c.faultLayout = true;
+    }
+
+    /**
+     * An offset for an access of {@code bytes} bytes in the fault layout: about a quarter each
+     * straddling the end of the scratch page, inside the not-present guard page (at its start,
+     * anywhere, or straddling into the read-only page), inside the read-only page, and fully
+     * inside the scratch block's last bytes (no fault, the control group). Never past the
+     * read-only page (that page is followed by different mappings on the two sides).
+     */
+    int faultOff(int bytes) {
+        int end = TestCase.SCRATCH_SIZE;
+        int r = rnd.nextInt(100);
+        if (r < 25) return bytes == 1 ? end : end - bytes + 1 + rnd.nextInt(bytes - 1);
+        if (r < 32) return end + rnd.nextInt(8);
+        if (r < 42) return end + rnd.nextInt(0x1000 - bytes + 1);
+        if (r < 47) return TestCase.RO_OFF - 1 - rnd.nextInt(bytes) + (bytes == 1 ? 1 : 0);
+        if (r < 70) return TestCase.RO_OFF + (chance(50) ? rnd.nextInt(16) : rnd.nextInt(0x1000 - bytes + 1));
+        return end - bytes - rnd.nextInt(8);
+    }
+
+    /** True when an access at {@code off} lies inside the scratch block (its initial bytes can be set). */
+    static boolean inScratch(int off, int bytes) {
+        return off >= 0 && off + bytes <= TestCase.SCRATCH_SIZE;
+    }
+
     /** A random scratch offset for an access of the given byte length, sometimes misaligned. */
     int randomOff(int bytes) {
         int off = 16 + rnd.nextInt(TestCase.SCRATCH_SIZE - 32 - bytes);

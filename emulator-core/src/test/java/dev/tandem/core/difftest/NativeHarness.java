@@ -19,8 +19,8 @@ import java.util.concurrent.TimeUnit;
  * See harness.c for the record layout.
  */
 final class NativeHarness implements AutoCloseable {
-    static final int IN_SIZE = 4 * 8 + 4 + 4 + 4 + 16 + TestCase.SCRATCH_SIZE;
-    static final int OUT_SIZE = 4 + 4 * 8 + 4 + 4 + 4 + TestCase.SCRATCH_SIZE;
+    static final int IN_SIZE = 4 * 8 + 4 + 4 + 4 + 4 + 16 + TestCase.SCRATCH_SIZE;
+    static final int OUT_SIZE = 4 + 4 * 8 + 4 + 4 + 4 + 4 + 4 + TestCase.SCRATCH_SIZE;
     static final int MAX_BATCH = 8192;
     private static final String[] SOURCES = {"harness.c", "harness.S"};
 
@@ -101,6 +101,7 @@ final class NativeHarness implements AutoCloseable {
             inBuf.putInt(c.relMask);
             if (c.code.length > 15) throw new IllegalArgumentException("instruction longer than 15 bytes: " + c.form.name());
             inBuf.putInt(c.code.length);
+            inBuf.putInt(c.faultLayout ? 1 : 0);
             inBuf.put(c.code);
             for (int k = c.code.length; k < 16; k++) inBuf.put((byte) 0);
             inBuf.put(c.scratch);
@@ -122,6 +123,10 @@ final class NativeHarness implements AutoCloseable {
             o.eflags = bb.getInt();
             o.faultAddr = bb.getInt();
             o.faultEip = bb.getInt();
+            o.trapno = bb.getInt();
+            o.errorCode = bb.getInt();
+            // SIGSEGV comes from #GP, #SS or #PF: the trap number says which
+            if ((status == 11 || status == 7) && (o.trapno == 12 || o.trapno == 13 || o.trapno == 14)) o.vector = o.trapno;
             bb.get(o.scratch);
             res[from + i] = o;
         }

@@ -70,6 +70,54 @@ class NativeHarnessTest {
         assertEquals(6, o[5].vector, "ud2 is #UD");
     }
 
+    /** The fault layout: guard page after the scratch block, read-only page after it, page-fault details from the ucontext. */
+    @Test
+    void faultLayoutKnownResults() throws Exception {
+        TestCase straddle = tc(new int[] {0x11, 0, 0, 0, 0, 0, 0xFE, 0}, 0, 0x101 << 6, 0x8B, 0x06);  // mov eax, [esi]
+        TestCase roWrite = tc(new int[] {0x11, 0, 0, 0, 0, 0, TestCase.RO_OFF + 8, 0}, 0, 0x101 << 6, 0x89, 0x06); // mov [esi], eax
+        TestCase roRead = tc(new int[] {0x11, 0, 0, 0, 0, 0, TestCase.RO_OFF + 8, 0}, 0, 0x101 << 6, 0x8B, 0x06);
+        TestCase last = tc(new int[] {0, 0, 0, 0, 0, 0, 0xFC, 0}, 0, 0x101 << 6, 0x8B, 0x06);
+        last.scratch[0xFC] = 0x44; last.scratch[0xFF] = 0x11;
+        // rep stosb from scratch+0xFD, 5 bytes: 3 stores complete, the 4th faults at the guard page
+        TestCase stos = tc(new int[] {0x5A, 5, 0, 0, 0, 0, 0, 0xFD}, 0, 0x101 << 7, 0xF3, 0xAA);
+        for (TestCase c : List.of(straddle, roWrite, roRead, last, stos)) c.faultLayout = true;
+        Outcome[] o = nat.run(List.of(straddle, roWrite, roRead, last, stos));
+
+        assertEquals(14, o[0].vector, "straddling read: #PF");
+        assertEquals(11, o[0].signal);
+        assertEquals(TestCase.GUARD_OFF, o[0].faultAddr, "si_addr is the first byte of the guard page");
+        assertEquals(4, o[0].errorCode & 7, "not present, read, user");
+        assertEquals(0x11, o[0].regs[0], "EAX unchanged");
+
+        assertEquals(14, o[1].vector);
+        assertEquals(TestCase.RO_OFF + 8, o[1].faultAddr);
+        assertEquals(7, o[1].errorCode & 7, "present, write, user");
+
+        assertEquals(-1, o[2].vector, "reading the read-only page works");
+        assertEquals(0, o[2].regs[0]);
+
+        assertEquals(-1, o[3].vector);
+        assertEquals(0x11000044, o[3].regs[0]);
+
+        assertEquals(14, o[4].vector);
+        assertEquals(TestCase.GUARD_OFF, o[4].faultAddr);
+        assertEquals(6, o[4].errorCode & 7, "not present, write, user");
+        assertEquals(2, o[4].regs[1], "ECX after three completed iterations");
+        assertEquals(TestCase.GUARD_OFF, o[4].regs[7], "EDI at the faulting element");
+        assertEquals(0x5A, o[4].scratch[0xFF]);
+        assertEquals(0x5A, o[4].scratch[0xFD]);
+    }
+
+    /** Fault-layout forms: natively nothing but #PF and #DE, and every form generated. */
+    @Test
+    void faultFormsProduceOnlyPageFaultsAndDivideErrorsNatively() throws Exception {
+        long seed = DiffTester.seedFromProperty();
+        DiffTester.Result r = DiffTester.run(seed, 10_000, f -> true, true, null, 0);
+        assertEquals(0, r.unexpectedNativeFaults, "native faults other than #PF/#DE:\n" + String.join("\n", r.unexpectedNative));
+        for (DiffTester.Stat s : r.perForm.values()) assertTrue(s.cases > 0, "form never generated: " + s.form.name());
+        assertTrue(r.nativeFaults > 3_000 && r.nativeFaults < 9_000, "fault share out of range: " + r.nativeFaults);
+    }
+
     /** Every generated case must run natively without touching memory outside the harness's maps. */
     @Test
     void generatorProducesOnlyExpectedFaultsNatively() throws Exception {

@@ -13,7 +13,15 @@ final class Outcome {
     int eflags;
     /** For a fault: EIP at the fault minus the instruction start (0 for a fault, the length for a trap). */
     int faultEip;
+    /**
+     * For #PF: the faulting linear address minus the side's scratch base (native si_addr, emulator
+     * CR2). Natively also set for SIGSEGV/SIGBUS from other causes.
+     */
     int faultAddr;
+    /** Native: the ucontext's trap number; emulator: the vector (0 when completed). */
+    int trapno;
+    /** The exception's error code (native: the ucontext's err; for #PF bits P=1, W/R=2, U/S=4). */
+    int errorCode;
     final byte[] scratch = new byte[TestCase.SCRATCH_SIZE];
     /** Emulator-side problem that prevents a comparison (did not halt, wrong EIP...), else null. */
     String problem;
@@ -43,6 +51,7 @@ final class Outcome {
         }
         sb.append(String.format("EFLAGS=%03x (%s)", eflags & UndefinedFlags.ALL, flagString(eflags)));
         if (vector >= 0) sb.append(String.format(" faultEip=+%d", faultEip));
+        if (vector == 14) sb.append(String.format(" addr=scratch%+d err=%x", faultAddr, errorCode));
         return sb.toString();
     }
 

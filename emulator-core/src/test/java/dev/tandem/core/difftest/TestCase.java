@@ -19,8 +19,22 @@ final class TestCase {
      */
     int relMask;
     byte[] code;
+    /**
+     * Fault layout: the scratch block is the last 256 bytes of a read/write page, followed by a
+     * not-present (unmapped) guard page at offset 0x100 and a read-only page at offset 0x1100;
+     * the instruction runs in user mode on both sides (natively always, in the emulator at CPL 3
+     * with paging on).
+     */
+    boolean faultLayout;
+    static final int GUARD_OFF = 0x100, RO_OFF = 0x1100;
     final byte[] scratch = new byte[SCRATCH_SIZE];
 
+    /** Registers (bit per EAX..EDI) whose value at a fault is host-specific (POPA loads some before faulting). */
+    int faultRegsUnspecified;
+    /** A REPE/REPNE CMPS or SCAS: EFLAGS at a fault after completed iterations are host-specific. */
+    boolean repCompare;
+    /** For CMPS: the element size in bytes (either operand may fault first); 0 otherwise. */
+    int cmpsElement;
     /** Mask of EFLAGS bits that are defined after the instruction (see {@link UndefinedFlags}). */
     int flagsDefined = UndefinedFlags.ALL;
     /** Per register, bits whose final value is undefined. */
@@ -42,6 +56,7 @@ final class TestCase {
 
     String describe() {
         StringBuilder sb = new StringBuilder();
+        if (faultLayout) sb.append("  fault layout (guard page at scratch+0x100, read-only page at scratch+0x1100)\n");
         sb.append("  bytes: ").append(HexFormat.ofDelimiter(" ").formatHex(code)).append('\n');
         sb.append("  in:   ");
         for (int r = 0; r < 8; r++) {

@@ -29,7 +29,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  *
  * <p>Our and QEMU's outputs are also written to target/pmtests/ for inspection.
  */
-class PmTestsTest {
+public class PmTestsTest {
+    /** Every program of the suite (compared with QEMU or with an SDM-derived expectation). */
+    public static final List<String> PROGRAMS = List.of("segfaults", "privilege", "tasks", "paging", "v86", "segchecks");
+
     static final int RAM = 32 << 20;
     /** The QEMU binary; {@code -Dpmtests.qemu=...} overrides it (a missing one exercises the skip path). */
     static final String QEMU = System.getProperty("pmtests.qemu", "qemu-system-i386");
@@ -45,7 +48,7 @@ class PmTestsTest {
     }
 
     /** Source with {@code %include "file"} lines replaced by the file's text (one level). */
-    static String source(String program) {
+    public static String source(String program) {
         StringBuilder sb = new StringBuilder();
         for (String line : resource(program + ".asm").split("\n", -1)) {
             String t = line.strip();
@@ -68,6 +71,15 @@ class PmTestsTest {
 
     /** Runs the ROM on our CPU until HLT; returns the 0xE9 output. */
     static String runOurs(byte[] rom) {
+        return runOurs(rom, c -> { });
+    }
+
+    /** Assembles and runs a program on our CPU, {@code configure} applied after reset; returns the 0xE9 output. */
+    public static String runProgram(String program, java.util.function.Consumer<Cpu> configure) {
+        return runOurs(rom(program), configure);
+    }
+
+    static String runOurs(byte[] rom, java.util.function.Consumer<Cpu> configure) {
         PhysicalMemory mem = new PhysicalMemory(RAM);
         IoBus io = new IoBus();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -84,6 +96,7 @@ class PmTestsTest {
         mem.mapRom(0xFFFF0000, rom);
         Cpu cpu = new Cpu(mem, io);
         cpu.reset();
+        configure.accept(cpu);
         cpu.run(BUDGET);
         String s = out.toString(StandardCharsets.ISO_8859_1);
         if (cpu.shutdown) s += "[our CPU: triple fault / shutdown]\n";
