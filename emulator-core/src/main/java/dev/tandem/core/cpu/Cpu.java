@@ -755,7 +755,7 @@ public final class Cpu {
         }
         if ((lin & 0xFFF) > 0xFFC) {
             int p0 = translate(lin, true, false);
-            int p1 = translate(lin + 3, true, false);
+            int p1 = translate((lin | 0xFFF) + 1, true, false); // first byte of the second page (CR2 on a fault)
             int n0 = 0x1000 - (lin & 0xFFF);
             for (int k = 0; k < 4; k++) {
                 int p = k < n0 ? p0 + k : (p1 & 0xFFFFF000) + (k - n0);
@@ -859,6 +859,25 @@ public final class Cpu {
 
     int rd(int s, int off, int sz) {
         return sz == 2 ? rd32(s, off) : sz == 1 ? rd16(s, off) : rd8(s, off);
+    }
+
+    /**
+     * Read with write intent, for read-modify-write instructions: checks the segment and every page
+     * for writing before reading, so a protection fault is raised (as a write) before anything of
+     * the instruction takes effect, flags included.
+     */
+    int rdw(int s, int off, int sz) {
+        int n = sz == 2 ? 4 : sz == 1 ? 2 : 1;
+        checkSeg(s, off, n, true);
+        int lin = segBase[s] + off;
+        int i = (lin >>> 12) & TLB_MASK;
+        if (wtag[i] == (lin >>> 12) && (lin & 0xFFF) <= 0x1000 - n) {
+            int p = tlbPhys[i] | (lin & 0xFFF);
+            return sz == 2 ? (int) INT.get(ram, p) : sz == 1 ? (short) SHORT.get(ram, p) & 0xFFFF : ram[p] & 0xFF;
+        }
+        translate(lin, true, false);
+        if ((((lin + n - 1) ^ lin) >>> 12) != 0) translate((lin | 0xFFF) + 1, true, false);
+        return sz == 2 ? lrd32(lin) : sz == 1 ? lrd16(lin) : lrd8(lin);
     }
 
     void wr8(int s, int off, int v) {
@@ -1414,7 +1433,7 @@ public final class Cpu {
                     int r = alu32(op, reg[cur.dRm], reg[cur.dReg]);
                     if (op != 7) reg[cur.dRm] = r;
                 } else {
-                    int r = alu32(op, rd32(cur.dSeg, eaOff), reg[cur.dReg]);
+                    int r = alu32(op, op != 7 ? rdw(cur.dSeg, eaOff, 2) : rd32(cur.dSeg, eaOff), reg[cur.dReg]);
                     if (op != 7) wr32(cur.dSeg, eaOff, r);
                 }
                 break;
@@ -1430,7 +1449,7 @@ public final class Cpu {
                     int r = alu32(op, reg[cur.dRm], cur.dImm);
                     if (op != 7) reg[cur.dRm] = r;
                 } else {
-                    int r = alu32(op, rd32(cur.dSeg, eaOff), cur.dImm);
+                    int r = alu32(op, op != 7 ? rdw(cur.dSeg, eaOff, 2) : rd32(cur.dSeg, eaOff), cur.dImm);
                     if (op != 7) wr32(cur.dSeg, eaOff, r);
                 }
                 break;
@@ -1451,12 +1470,12 @@ public final class Cpu {
             case H.LEA32: reg[cur.dReg] = eaOff; break;
             // ---- generic forms
             case H.ALU_EbGb: {
-                int r = alu(cur.dSub, readE(0), getReg8(cur.dReg), 0);
+                int r = alu(cur.dSub, cur.dSub != 7 ? readEw(0) : readE(0), getReg8(cur.dReg), 0);
                 if (cur.dSub != 7) writeE(0, r);
                 break;
             }
             case H.ALU_EvGv: {
-                int r = alu(cur.dSub, readE(sz), getReg(cur.dReg, sz), sz);
+                int r = alu(cur.dSub, cur.dSub != 7 ? readEw(sz) : readE(sz), getReg(cur.dReg, sz), sz);
                 if (cur.dSub != 7) writeE(sz, r);
                 break;
             }
@@ -1481,12 +1500,12 @@ public final class Cpu {
                 break;
             }
             case H.ALU_EbIb: {
-                int r = alu(cur.dSub, readE(0), cur.dImm, 0);
+                int r = alu(cur.dSub, cur.dSub != 7 ? readEw(0) : readE(0), cur.dImm, 0);
                 if (cur.dSub != 7) writeE(0, r);
                 break;
             }
             case H.ALU_EvIz: {
-                int r = alu(cur.dSub, readE(sz), cur.dImm, sz);
+                int r = alu(cur.dSub, cur.dSub != 7 ? readEw(sz) : readE(sz), cur.dImm, sz);
                 if (cur.dSub != 7) writeE(sz, r);
                 break;
             }
@@ -1498,14 +1517,14 @@ public final class Cpu {
             case H.TEST_EvIz: alu(4, readE(sz), cur.dImm, sz); break;
             case H.INC_Zv: setReg(cur.dSub, sz, inc(reg[cur.dSub], sz)); break;
             case H.DEC_Zv: setReg(cur.dSub, sz, dec(reg[cur.dSub], sz)); break;
-            case H.INC_Eb: writeE(0, inc(readE(0), 0)); break;
-            case H.DEC_Eb: writeE(0, dec(readE(0), 0)); break;
-            case H.INC_Ev: writeE(sz, inc(readE(sz), sz)); break;
-            case H.DEC_Ev: writeE(sz, dec(readE(sz), sz)); break;
-            case H.NOT_Eb: writeE(0, ~readE(0)); break;
-            case H.NOT_Ev: writeE(sz, ~readE(sz)); break;
-            case H.NEG_Eb: writeE(0, alu(5, 0, readE(0), 0)); break;
-            case H.NEG_Ev: writeE(sz, alu(5, 0, readE(sz), sz)); break;
+            case H.INC_Eb: writeE(0, inc(readEw(0), 0)); break;
+            case H.DEC_Eb: writeE(0, dec(readEw(0), 0)); break;
+            case H.INC_Ev: writeE(sz, inc(readEw(sz), sz)); break;
+            case H.DEC_Ev: writeE(sz, dec(readEw(sz), sz)); break;
+            case H.NOT_Eb: writeE(0, ~readEw(0)); break;
+            case H.NOT_Ev: writeE(sz, ~readEw(sz)); break;
+            case H.NEG_Eb: writeE(0, alu(5, 0, readEw(0), 0)); break;
+            case H.NEG_Ev: writeE(sz, alu(5, 0, readEw(sz), sz)); break;
             case H.MOV_EbGb: writeE(0, getReg8(cur.dReg)); break;
             case H.MOV_EvGv: writeE(sz, getReg(cur.dReg, sz)); break;
             case H.MOV_GbEb: setReg8(cur.dReg, readE(0)); break;
@@ -1617,13 +1636,13 @@ public final class Cpu {
                 break;
             }
             case H.XCHG_EbGb: {
-                int a = readE(0);
+                int a = readEw(0);
                 writeE(0, getReg8(cur.dReg));
                 setReg8(cur.dReg, a);
                 break;
             }
             case H.XCHG_EvGv: {
-                int a = readE(sz);
+                int a = readEw(sz);
                 writeE(sz, getReg(cur.dReg, sz));
                 setReg(cur.dReg, sz, a);
                 break;
@@ -1790,6 +1809,12 @@ public final class Cpu {
     int readE(int sz) {
         if (cur.dMod == 3) return getReg(cur.dRm, sz);
         return rd(cur.dSeg, eaOff, sz);
+    }
+
+    /** The E operand of a read-modify-write instruction (see {@link #rdw}). */
+    int readEw(int sz) {
+        if (cur.dMod == 3) return getReg(cur.dRm, sz);
+        return rdw(cur.dSeg, eaOff, sz);
     }
 
     void writeE(int sz, int v) {

@@ -161,7 +161,7 @@ final class Exec2 {
                 if (idx < lo || idx > hi) throw c.fault(5);
             }
             case H.ARPL -> {
-                int dst = c.readE(1);
+                int dst = c.readEw(1);
                 int src = c.getReg(c.cur.dReg, 1);
                 c.materialize();
                 if ((dst & 3) < (src & 3)) {
@@ -200,7 +200,7 @@ final class Exec2 {
                 else c.setReg(c.cur.dSub, 1, 0); // undefined for 16-bit operands; a P6 clears the word
             }
             case H.XADD_Eb -> {
-                int d = c.readE(0);
+                int d = c.readEw(0);
                 int s = c.getReg8(c.cur.dReg);
                 int r = c.alu(0, d, s, 0);
                 if (c.cur.dMod == 3) {
@@ -213,7 +213,7 @@ final class Exec2 {
                 }
             }
             case H.XADD_Ev -> {
-                int d = c.readE(sz);
+                int d = c.readEw(sz);
                 int s = c.getReg(c.cur.dReg, sz);
                 int r = c.alu(0, d, s, sz);
                 if (c.cur.dMod == 3) {
@@ -227,8 +227,9 @@ final class Exec2 {
             case H.CMPXCHG_Eb -> cmpxchg(c, 0);
             case H.CMPXCHG_Ev -> cmpxchg(c, sz);
             case H.CMPXCHG8B -> {
-                int lo = c.rd32(c.cur.dSeg, c.eaOff);
-                int hi = c.rd32(c.cur.dSeg, c.eaOff + 4);
+                // both halves are checked for writing before anything changes, low half first
+                int lo = c.rdw(c.cur.dSeg, c.eaOff, 2);
+                int hi = c.rdw(c.cur.dSeg, c.eaOff + 4, 2);
                 c.materialize();
                 if (lo == c.reg[EAX] && hi == c.reg[EDX]) {
                     c.wr32(c.cur.dSeg, c.eaOff, c.reg[EBX]);
@@ -371,7 +372,7 @@ final class Exec2 {
     private static void shift(Cpu c, int sz, int count) {
         int op = c.cur.dSub;
         count &= 31;
-        int v = c.readE(sz);
+        int v = c.readEw(sz);
         if (count == 0) {
             c.writeE(sz, v); // a memory operand is still written (and its page checked)
             return;
@@ -468,7 +469,7 @@ final class Exec2 {
 
     private static void shld(Cpu c, int sz, int count, boolean left) {
         count &= 31;
-        int d = c.readE(sz);
+        int d = c.readEw(sz);
         if (count == 0) {
             c.writeE(sz, d);
             return;
@@ -538,7 +539,7 @@ final class Exec2 {
         } else {
             bit = bitOff & (bits - 1);
         }
-        v = c.rd(c.cur.dSeg, off, sz);
+        v = op != 0 ? c.rdw(c.cur.dSeg, off, sz) : c.rd(c.cur.dSeg, off, sz);
         c.setCFOnly(((v >>> bit) & 1) != 0);
         if (op != 0) c.wr(c.cur.dSeg, off, sz, apply(op, v, bit));
     }
@@ -552,7 +553,7 @@ final class Exec2 {
     }
 
     private static void cmpxchg(Cpu c, int sz) {
-        int d = c.readE(sz);
+        int d = c.readEw(sz);
         int a = c.getReg(EAX, sz);
         c.alu(7, a, d, sz);
         if (((a ^ d) & Cpu.mask(sz)) == 0) {
