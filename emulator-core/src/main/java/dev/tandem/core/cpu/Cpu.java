@@ -938,6 +938,8 @@ public final class Cpu {
     private final Insn scratchInsn = new Insn();
     /** Effective address offset of the memory operand, computed before execution. */
     int eaOff;
+    /** ESP at the start of the instruction being executed (restored when it faults). */
+    int startEsp;
     /** EIP of the instruction being executed. */
     int startEip;
     private int fetchLin;
@@ -1275,11 +1277,12 @@ public final class Cpu {
             // soon as an instruction sets a shadow, so neither needs resetting per instruction)
             int start = eip;
             startEip = start;
-            int startEsp = reg[ESP];
+            startEsp = reg[ESP];
             try {
                 execute();
             } catch (CpuFault f) {
-                eip = start;
+                // (a task switch past its commit point moves these to the new task)
+                eip = startEip;
                 reg[ESP] = startEsp;
                 curBlockPage = -1;
                 handleFault(f);
@@ -1295,7 +1298,7 @@ public final class Cpu {
     /** Executes one instruction (or one REP iteration), delivering any exception it raises. */
     public void step() {
         startEip = eip;
-        int startEsp = reg[ESP];
+        startEsp = reg[ESP];
         boolean trap = (eflags & TF) != 0;
         inhibitIrq = false;
         noTrap = false;

@@ -153,6 +153,9 @@ final class Tasks {
             for (int i = 0; i < 8; i++) c.reg[i] = (c.reg[i] & 0xFFFF0000) | (newRegs[i] & 0xFFFF);
             c.setEflags((c.getEflags() & 0xFFFF0000) | (newFlags & 0xFFFF));
         }
+        // a fault raised from here on is restarted in the new task, never rolled back to the old one
+        c.startEip = c.eip;
+        c.startEsp = c.reg[Cpu.ESP];
         boolean vm = (c.getEflags() & Flags.VM) != 0;
         if (vm) {
             for (int s = 0; s < 6; s++) {
