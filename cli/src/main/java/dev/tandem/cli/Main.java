@@ -35,6 +35,14 @@ public final class Main implements Runnable {
             return EXIT_USAGE;
         });
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            if (ex instanceof java.nio.file.NoSuchFileException nsf) {
+                commandLine.getErr().println("error: file not found: " + nsf.getFile());
+                return EXIT_USAGE;
+            }
+            if (ex instanceof java.nio.file.AccessDeniedException ade) {
+                commandLine.getErr().println("error: permission denied: " + ade.getFile());
+                return EXIT_FAILURE;
+            }
             if (ex instanceof IllegalArgumentException || ex instanceof java.io.IOException) {
                 commandLine.getErr().println("error: " + ex.getMessage());
                 return ex instanceof IllegalArgumentException ? EXIT_USAGE : EXIT_FAILURE;
