@@ -132,6 +132,7 @@ final class RunCommand implements Callable<Integer> {
             }
             long limit = maxInstructions == null ? Long.MAX_VALUE : maxInstructions;
             Runtime.getRuntime().addShutdownHook(new Thread(m::requestStop));
+            long startIcount = m.cpu().icount();
             long t0 = System.nanoTime();
             Machine.Exit exit;
             boolean snapshotDue = snapshotAt != null;
@@ -164,7 +165,7 @@ final class RunCommand implements Callable<Integer> {
             double secs = (t1 - t0) / 1e9;
             long n = m.cpu().icount();
             System.err.printf("[tandem] %s after %,d instructions in %.3f s (%.1f MIPS host speed)%n",
-                    describe(exit), n, secs, n / secs / 1e6);
+                    describe(exit), n, secs, (n - startIcount) / secs / 1e6);
             if (snapshotAt != null || restore != null) System.err.printf("[tandem] final %s%n", StateHasher.digest(m));
             if (snapshotDue) {
                 System.err.printf("[tandem] error: the run ended (%s) at %,d instructions, before --snapshot-at %,d; "
