@@ -31,7 +31,7 @@ final class RecordCommand implements Callable<Integer> {
             description = "virtual (guest time from instruction count; default) or host (guest time follows the host clock)")
     String timing;
 
-    @Option(names = "--checkpoint-every", defaultValue = "50000000",
+    @Option(names = "--checkpoint-every", defaultValue = "500000000",
             description = "instructions between state-hash checkpoints, 0 for none (default: ${DEFAULT-VALUE})")
     long checkpointEvery;
 
@@ -98,6 +98,10 @@ final class RecordCommand implements Callable<Integer> {
                             + "log %,d bytes, %,d records (%,d input events), %.1f bytes per million instructions%n",
                     exit, n, m.nowNs() / 1e9, (t1 - t0) / 1e9, n / ((t1 - t0) / 1e9) / 1e6, w.bytesWritten(), w.records(),
                     rec.inputEvents(), w.bytesWritten() / Math.max(1e-9, n / 1e6));
+            System.err.printf("[tandem] %,d state-hash checkpoints took %.3f s (%.1f ms each, %.1f %% of the run)%n",
+                    rec.checkpointsWritten(), rec.checkpointNanos() / 1e9,
+                    rec.checkpointNanos() / 1e6 / Math.max(1, rec.checkpointsWritten()),
+                    100.0 * rec.checkpointNanos() / Math.max(1, t1 - t0));
             return Main.EXIT_OK;
         }
     }
