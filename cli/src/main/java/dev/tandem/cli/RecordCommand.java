@@ -31,7 +31,7 @@ final class RecordCommand implements Callable<Integer> {
             description = "virtual (guest time from instruction count; default) or host (guest time follows the host clock)")
     String timing;
 
-    @Option(names = "--checkpoint-every", defaultValue = "50000000",
+    @Option(names = "--checkpoint-every", defaultValue = "500000000",
             description = "instructions between state-hash checkpoints, 0 for none (default: ${DEFAULT-VALUE})")
     long checkpointEvery;
 
@@ -40,6 +40,10 @@ final class RecordCommand implements Callable<Integer> {
 
     @Option(names = "--max-instructions", description = "stop after this many instructions")
     Long maxInstructions;
+
+    @Option(names = "--max-guest-seconds", description = "stop once guest time reaches this many seconds (virtual "
+            + "time: instructions plus idle skips at --ips; host timing: follows the host clock from the start)")
+    Double maxGuestSeconds;
 
     static TimingMode parseTiming(String t) {
         return switch (t) {
@@ -67,6 +71,14 @@ final class RecordCommand implements Callable<Integer> {
             GuestSpec.load(m, guest.spec());
             w.writeHeader(rec.header(m, guest.spec()));
             long limit = maxInstructions == null ? Long.MAX_VALUE : maxInstructions;
+            if (maxGuestSeconds != null) {
+                if (!(maxGuestSeconds >= 0)) throw new IllegalArgumentException("--max-guest-seconds must be >= 0");
+                long stopNs = (long) (maxGuestSeconds * 1e9);
+                // checked at every slice boundary; the machine stops at the next one (the log's END says where)
+                m.setSliceHook(mm -> {
+                    if (mm.nowNs() >= stopNs) mm.requestStop();
+                });
+            }
             Thread hook = new Thread(m::requestStop);
             Runtime.getRuntime().addShutdownHook(hook);
             long t0 = System.nanoTime();
@@ -82,10 +94,14 @@ final class RecordCommand implements Callable<Integer> {
             console.flush();
             w.flush();
             long n = m.cpu().icount();
-            System.err.printf("[tandem] recorded %s after %,d instructions in %.3f s (%.1f MIPS); log %,d bytes, "
-                            + "%,d records (%,d input events), %.1f bytes per million instructions%n",
-                    exit, n, (t1 - t0) / 1e9, n / ((t1 - t0) / 1e9) / 1e6, w.bytesWritten(), w.records(),
+            System.err.printf("[tandem] recorded %s after %,d instructions (guest time %.3f s) in %.3f s (%.1f MIPS); "
+                            + "log %,d bytes, %,d records (%,d input events), %.1f bytes per million instructions%n",
+                    exit, n, m.nowNs() / 1e9, (t1 - t0) / 1e9, n / ((t1 - t0) / 1e9) / 1e6, w.bytesWritten(), w.records(),
                     rec.inputEvents(), w.bytesWritten() / Math.max(1e-9, n / 1e6));
+            System.err.printf("[tandem] %,d state-hash checkpoints took %.3f s (%.1f ms each, %.1f %% of the run)%n",
+                    rec.checkpointsWritten(), rec.checkpointNanos() / 1e9,
+                    rec.checkpointNanos() / 1e6 / Math.max(1, rec.checkpointsWritten()),
+                    100.0 * rec.checkpointNanos() / Math.max(1, t1 - t0));
             return Main.EXIT_OK;
         }
     }

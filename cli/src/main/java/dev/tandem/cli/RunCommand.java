@@ -7,6 +7,8 @@ import dev.tandem.core.boot.LinuxLoader;
 import dev.tandem.core.guests.BuiltinGuests;
 import dev.tandem.core.machine.Machine;
 import dev.tandem.core.machine.MachineConfig;
+import dev.tandem.core.snapshot.Snapshot;
+import dev.tandem.core.snapshot.StateHasher;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -63,15 +65,34 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--debug-port", defaultValue = "0xE9", description = "print writes to this port as console bytes")
     String debugPort;
 
-    @Option(names = "--max-instructions", description = "stop after this many instructions")
+    @Option(names = "--max-instructions", description = "stop when the instruction count reaches this value "
+            + "(with --restore the count goes on from the snapshot's)")
     Long maxInstructions;
 
     @Option(names = "--ips", defaultValue = "100000000",
             description = "nominal guest speed in instructions per virtual second (default: ${DEFAULT-VALUE})")
     long ips;
 
+    @Option(names = "--snapshot-at", description = "write a snapshot (--snapshot-file) when the instruction count "
+            + "reaches this value, then run on")
+    Long snapshotAt;
+
+    @Option(names = "--snapshot-file", description = "snapshot file written at --snapshot-at")
+    Path snapshotFile;
+
+    @Option(names = "--restore", description = "continue the machine saved in this snapshot file instead of booting "
+            + "a guest (machine configuration, memory size and instruction count come from the snapshot)")
+    Path restore;
+
     @Override
     public Integer call() throws Exception {
+        if ((snapshotAt == null) != (snapshotFile == null)) {
+            throw new IllegalArgumentException("--snapshot-at and --snapshot-file go together");
+        }
+        if (snapshotAt != null && snapshotAt < 0) throw new IllegalArgumentException("--snapshot-at must be >= 0");
+        if (restore != null && (guest != null || rom != null || kernel != null || initrd != null)) {
+            throw new IllegalArgumentException("--restore cannot be combined with --guest, --rom, --kernel or --initrd");
+        }
         long ram = Sizes.parse(memory);
         if (ram > (3L << 29)) throw new IllegalArgumentException("--memory at most 1536M");
         if (kernel == null && initrd != null) throw new IllegalArgumentException("--initrd needs --kernel");
@@ -82,8 +103,8 @@ final class RunCommand implements Callable<Integer> {
         int post = postPort != null ? Sizes.parsePort(postPort) : (kernel != null ? -1 : 0x80);
         MachineConfig cfg = new MachineConfig((int) ram, ips, post, Sizes.parsePort(debugPort));
         java.util.Map<Integer, Integer> eipHist = new java.util.HashMap<>();
-        // the wall clock is read once, here, for the RTC's power-on time
-        Machine m = new Machine(cfg, System.currentTimeMillis());
+        // the wall clock is read once, here, for the RTC's power-on time (a restored machine keeps its RTC)
+        Machine m = restore != null ? Snapshot.read(restore) : new Machine(cfg, System.currentTimeMillis());
         PrintStream out = System.out;
         m.setDebugConsole(b -> out.write(b));
         m.setPostSink(b -> System.err.printf("[POST %02X]%n", b));
@@ -97,7 +118,9 @@ final class RunCommand implements Callable<Integer> {
             m.setSliceHook(mm -> {
                 if (profileEip != null) eipHist.merge(mm.cpu().eip & ~0xF, 1, Integer::sum);
             });
-            if (kernel != null) {
+            if (restore != null) {
+                LOG.info("restored {} at instruction {}", restore, m.cpu().icount());
+            } else if (kernel != null) {
                 byte[] k = Files.readAllBytes(kernel);
                 byte[] rd = initrd == null ? null : Files.readAllBytes(initrd);
                 LinuxBootInfo info = switch (kernelDecompress) {
@@ -123,10 +146,23 @@ final class RunCommand implements Callable<Integer> {
             }
             long limit = maxInstructions == null ? Long.MAX_VALUE : maxInstructions;
             Runtime.getRuntime().addShutdownHook(new Thread(m::requestStop));
+            long startIcount = m.cpu().icount();
             long t0 = System.nanoTime();
             Machine.Exit exit;
+            boolean snapshotDue = snapshotAt != null;
+            if (snapshotDue && snapshotAt < m.cpu().icount()) {
+                throw new IllegalArgumentException("--snapshot-at " + snapshotAt + " is before the restored instruction count "
+                        + m.cpu().icount());
+            }
             for (;;) {
-                exit = m.run(limit);
+                exit = m.run(snapshotDue ? Math.min(limit, snapshotAt) : limit);
+                if (snapshotDue && exit == Machine.Exit.LIMIT && m.cpu().icount() == snapshotAt) {
+                    Snapshot.write(m, snapshotFile);
+                    snapshotDue = false;
+                    System.err.printf("[tandem] snapshot at %,d instructions written to %s (%,d bytes)%n",
+                            m.cpu().icount(), snapshotFile, Files.size(snapshotFile));
+                    if (snapshotAt < limit) continue;
+                }
                 // an idle guest with no timer armed can still be woken by console input: wait for it
                 if (exit != Machine.Exit.IDLE_FOREVER || console.inputClosed()) break;
                 if (!console.awaitInput(100)) continue;
@@ -143,7 +179,13 @@ final class RunCommand implements Callable<Integer> {
             double secs = (t1 - t0) / 1e9;
             long n = m.cpu().icount();
             System.err.printf("[tandem] %s after %,d instructions in %.3f s (%.1f MIPS host speed)%n",
-                    describe(exit), n, secs, n / secs / 1e6);
+                    describe(exit), n, secs, (n - startIcount) / secs / 1e6);
+            if (snapshotAt != null || restore != null) System.err.printf("[tandem] final %s%n", StateHasher.digest(m));
+            if (snapshotDue) {
+                System.err.printf("[tandem] error: the run ended (%s) at %,d instructions, before --snapshot-at %,d; "
+                        + "no snapshot written%n", describe(exit), n, snapshotAt);
+                return Main.EXIT_FAILURE;
+            }
             return switch (exit) {
                 case TRIPLE_FAULT, IDLE_FOREVER -> Main.EXIT_FAILURE;
                 default -> Main.EXIT_OK;

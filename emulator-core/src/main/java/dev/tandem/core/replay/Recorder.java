@@ -35,6 +35,8 @@ public final class Recorder implements HostInputs {
     private long hostStartNs;
     private long guestStartTicks;
     private long events;
+    private long checkpointCount;
+    private long checkpointNanos;
 
     /**
      * @param world              the host
@@ -146,6 +148,7 @@ public final class Recorder implements HostInputs {
 
     private void writeDigest(int type, Machine m, int exitOrdinal) {
         if (checkpoints == null) checkpoints = new Checkpoints(m.config().ramBytes());
+        long t0 = world.nanoTime(); // cost accounting only; never reaches the guest
         try {
             ByteArrayOutputStream bo = new ByteArrayOutputStream(4096);
             DataOutputStream d = new DataOutputStream(bo);
@@ -158,6 +161,8 @@ public final class Recorder implements HostInputs {
         } catch (IOException e) {
             throw new UncheckedIOException("writing the input log", e);
         }
+        checkpointCount++;
+        checkpointNanos += world.nanoTime() - t0;
     }
 
     @Override
@@ -189,6 +194,16 @@ public final class Recorder implements HostInputs {
         if (log == null) return;
         writeDigest(LogWriter.END, m, exit.ordinal());
         log.flush();
+    }
+
+    /** Number of HASH and END digests written so far. */
+    public long checkpointsWritten() {
+        return checkpointCount;
+    }
+
+    /** Host time spent computing and writing those digests, in ns (the main cost of recording). */
+    public long checkpointNanos() {
+        return checkpointNanos;
     }
 
     /** Number of INPUT records written. */

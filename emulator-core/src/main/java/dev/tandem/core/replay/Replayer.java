@@ -91,6 +91,13 @@ public final class Replayer implements HostInputs {
                     case LogWriter.INPUT -> {
                         apply(m, next);
                         advance();
+                        // a recording stopped from another thread right after this input's boundary
+                        // ended before the boundary's timers: stop here as it did
+                        if (next.type() == LogWriter.END && next.icount() == icount && nextTicks == m.ticks()
+                                && endExit() == Machine.Exit.STOPPED) {
+                            atEnd = true;
+                            m.requestStop();
+                        }
                         return;
                     }
                     default -> {
