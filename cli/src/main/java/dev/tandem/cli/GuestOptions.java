@@ -6,16 +6,23 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import picocli.CommandLine.Option;
 
-/** Guest selection and machine options shared by {@code record} and {@code snapshot} (as in {@code run}). */
+/** Guest selection and machine options shared by {@code run}, {@code record} and {@code snapshot}. */
 final class GuestOptions {
     @Option(names = "--guest", description = "built-in guest: hello (default) or bench")
     String guest;
 
-    @Option(names = "--rom", description = "raw firmware image")
+    @Option(names = "--rom", description = "raw firmware image: mapped at the top of the first MiB and just below "
+            + "4 GiB; execution starts at the reset vector F000:FFF0")
     Path rom;
 
-    @Option(names = "--kernel", description = "Linux bzImage, booted directly")
+    @Option(names = "--kernel", description = "Linux bzImage (boot protocol >= 2.06), booted directly")
     Path kernel;
+
+    @Option(names = "--kernel-decompress", defaultValue = "guest",
+            description = "guest: run the kernel's own decompressor, as firmware loaders and QEMU -kernel do; host: "
+                    + "decompress the payload on the host and start at the decompressed kernel (much faster). "
+                    + "Default: ${DEFAULT-VALUE}")
+    String kernelDecompress;
 
     @Option(names = "--initrd", description = "initramfs for --kernel")
     Path initrd;
@@ -33,7 +40,12 @@ final class GuestOptions {
     @Option(names = "--debug-port", defaultValue = "0xE9", description = "print writes to this port as console bytes")
     String debugPort;
 
+    /** The machine configuration; POST codes are not printed (Linux uses port 0x80 for delays). */
     MachineConfig config() {
+        return config(-1);
+    }
+
+    MachineConfig config(int postPort) {
         long ram = Sizes.parse(memory);
         if (ram > (3L << 29)) throw new IllegalArgumentException("--memory at most 1536M");
         if (kernel == null && initrd != null) throw new IllegalArgumentException("--initrd needs --kernel");
@@ -41,8 +53,15 @@ final class GuestOptions {
         if (guest != null && (kernel != null || rom != null)) {
             throw new IllegalArgumentException("--guest cannot be combined with --rom or --kernel");
         }
-        // POST codes are not printed by these commands (Linux uses port 0x80 for delays)
-        return new MachineConfig((int) ram, ips, -1, Sizes.parsePort(debugPort));
+        if (!kernelDecompress.equals("guest") && !kernelDecompress.equals("host")) {
+            throw new IllegalArgumentException("--kernel-decompress must be guest or host");
+        }
+        return new MachineConfig((int) ram, ips, postPort, Sizes.parsePort(debugPort));
+    }
+
+    /** True when no guest was chosen (a restored snapshot supplies it). */
+    boolean noGuestChosen() {
+        return guest == null && rom == null && kernel == null && initrd == null;
     }
 
     boolean hasSerialConsole() {
@@ -56,6 +75,7 @@ final class GuestOptions {
             s.put("kernel", kernel.toAbsolutePath().toString());
             if (initrd != null) s.put("initrd", initrd.toAbsolutePath().toString());
             s.put("append", append);
+            if (!kernelDecompress.equals("guest")) s.put("kernel-decompress", kernelDecompress);
         } else if (rom != null) {
             s.put("rom", rom.toAbsolutePath().toString());
         } else {

@@ -1,12 +1,9 @@
 package dev.tandem.cli;
 
-import dev.tandem.core.boot.BzImage;
-import dev.tandem.core.boot.E820;
 import dev.tandem.core.boot.LinuxBootInfo;
-import dev.tandem.core.boot.LinuxLoader;
-import dev.tandem.core.guests.BuiltinGuests;
 import dev.tandem.core.machine.Machine;
 import dev.tandem.core.machine.MachineConfig;
+import dev.tandem.core.replay.GuestSpec;
 import dev.tandem.core.snapshot.Snapshot;
 import dev.tandem.core.snapshot.StateHasher;
 import java.io.PrintStream;
@@ -16,6 +13,7 @@ import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code run}: boots a guest (the built-in one by default, a firmware ROM, or a Linux kernel). */
@@ -25,30 +23,8 @@ import picocli.CommandLine.Option;
 final class RunCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
 
-    @Option(names = "--guest", description = "built-in guest: hello (default) or bench")
-    String guest;
-
-    @Option(names = "--rom", description = "raw firmware image: mapped at the top of the first MiB and just below "
-            + "4 GiB; execution starts at the reset vector F000:FFF0")
-    Path rom;
-
-    @Option(names = "--kernel", description = "Linux bzImage (boot protocol >= 2.06), booted directly")
-    Path kernel;
-
-    @Option(names = "--kernel-decompress", defaultValue = "guest",
-            description = "guest: run the kernel's own decompressor, as firmware loaders and QEMU -kernel do; host: "
-                    + "decompress the payload on the host and start at the decompressed kernel (much faster). "
-                    + "Default: ${DEFAULT-VALUE}")
-    String kernelDecompress;
-
-    @Option(names = "--initrd", description = "initramfs for --kernel")
-    Path initrd;
-
-    @Option(names = "--append", defaultValue = "console=ttyS0", description = "kernel command line (default: ${DEFAULT-VALUE})")
-    String append;
-
-    @Option(names = {"-m", "--memory"}, defaultValue = "128M", description = "RAM size (default: ${DEFAULT-VALUE})")
-    String memory;
+    @Mixin
+    GuestOptions guestOptions;
 
     @Option(names = "--serial",
             description = "COM1: stdio, none, file:PATH or tcp:PORT (default: stdio with --kernel/--rom, none for "
@@ -62,16 +38,9 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--profile-eip", hidden = true, description = "write a histogram of EIP sampled at slice boundaries")
     Path profileEip;
 
-    @Option(names = "--debug-port", defaultValue = "0xE9", description = "print writes to this port as console bytes")
-    String debugPort;
-
     @Option(names = "--max-instructions", description = "stop when the instruction count reaches this value "
             + "(with --restore the count goes on from the snapshot's)")
     Long maxInstructions;
-
-    @Option(names = "--ips", defaultValue = "100000000",
-            description = "nominal guest speed in instructions per virtual second (default: ${DEFAULT-VALUE})")
-    long ips;
 
     @Option(names = "--snapshot-at", description = "write a snapshot (--snapshot-file) when the instruction count "
             + "reaches this value, then run on")
@@ -90,18 +59,12 @@ final class RunCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--snapshot-at and --snapshot-file go together");
         }
         if (snapshotAt != null && snapshotAt < 0) throw new IllegalArgumentException("--snapshot-at must be >= 0");
-        if (restore != null && (guest != null || rom != null || kernel != null || initrd != null)) {
+        if (restore != null && !guestOptions.noGuestChosen()) {
             throw new IllegalArgumentException("--restore cannot be combined with --guest, --rom, --kernel or --initrd");
         }
-        long ram = Sizes.parse(memory);
-        if (ram > (3L << 29)) throw new IllegalArgumentException("--memory at most 1536M");
-        if (kernel == null && initrd != null) throw new IllegalArgumentException("--initrd needs --kernel");
-        if (kernel != null && rom != null) throw new IllegalArgumentException("--kernel and --rom are exclusive");
-        if (guest != null && (kernel != null || rom != null)) {
-            throw new IllegalArgumentException("--guest cannot be combined with --rom or --kernel");
-        }
-        int post = postPort != null ? Sizes.parsePort(postPort) : (kernel != null ? -1 : 0x80);
-        MachineConfig cfg = new MachineConfig((int) ram, ips, post, Sizes.parsePort(debugPort));
+        boolean linux = guestOptions.kernel != null;
+        int post = postPort != null ? Sizes.parsePort(postPort) : (linux ? -1 : 0x80);
+        MachineConfig cfg = guestOptions.config(post);
         java.util.Map<Integer, Integer> eipHist = new java.util.HashMap<>();
         // the wall clock is read once, here, for the RTC's power-on time (a restored machine keeps its RTC)
         Machine m = restore != null ? Snapshot.read(restore) : new Machine(cfg, System.currentTimeMillis());
@@ -109,7 +72,7 @@ final class RunCommand implements Callable<Integer> {
         m.setDebugConsole(b -> out.write(b));
         m.setPostSink(b -> System.err.printf("[POST %02X]%n", b));
         m.io().setUnhandledHook(p -> LOG.debug("unhandled I/O port 0x{}", Integer.toHexString(p)));
-        String serialSpec = serial != null ? serial : (kernel != null || rom != null ? "stdio" : "none");
+        String serialSpec = serial != null ? serial : (guestOptions.hasSerialConsole() ? "stdio" : "none");
         try (SerialConsole console = SerialConsole.open(serialSpec)) {
             m.setSerial(0, console);
             // serial input enters through the nondeterminism boundary (live: no log)
@@ -120,29 +83,14 @@ final class RunCommand implements Callable<Integer> {
             });
             if (restore != null) {
                 LOG.info("restored {} at instruction {}", restore, m.cpu().icount());
-            } else if (kernel != null) {
-                byte[] k = Files.readAllBytes(kernel);
-                byte[] rd = initrd == null ? null : Files.readAllBytes(initrd);
-                LinuxBootInfo info = switch (kernelDecompress) {
-                    case "host" -> LinuxLoader.loadHostDecompressed(m.memory(), m.cpu(), k, rd, append,
-                            E820.standardPc(ram));
-                    case "guest" -> LinuxLoader.load(m.memory(), m.cpu(), k, rd, append, E820.standardPc(ram));
-                    default -> throw new IllegalArgumentException("--kernel-decompress must be host or guest");
-                };
-                LOG.info("{}", info.describe());
-                if (m.cpu().eip != info.entryPoint()) {
-                    LOG.info("  host-decompressed kernel: entry EIP=0x{}", Integer.toHexString(m.cpu().eip));
-                }
-            } else if (rom != null) {
-                m.loadFirmware(Files.readAllBytes(rom));
             } else {
-                String g = guest == null ? "hello" : guest;
-                byte[] image = switch (g) {
-                    case "hello" -> BuiltinGuests.helloRom();
-                    case "bench" -> BuiltinGuests.benchRom();
-                    default -> throw new IllegalArgumentException("unknown built-in guest '" + g + "' (hello, bench)");
-                };
-                m.loadFirmware(image);
+                LinuxBootInfo info = GuestSpec.load(m, guestOptions.spec());
+                if (info != null) {
+                    LOG.info("{}", info.describe());
+                    if (m.cpu().eip != info.entryPoint()) {
+                        LOG.info("  host-decompressed kernel: entry EIP=0x{}", Integer.toHexString(m.cpu().eip));
+                    }
+                }
             }
             long limit = maxInstructions == null ? Long.MAX_VALUE : maxInstructions;
             Runtime.getRuntime().addShutdownHook(new Thread(m::requestStop));

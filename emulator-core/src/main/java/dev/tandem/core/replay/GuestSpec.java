@@ -1,6 +1,7 @@
 package dev.tandem.core.replay;
 
 import dev.tandem.core.boot.E820;
+import dev.tandem.core.boot.LinuxBootInfo;
 import dev.tandem.core.boot.LinuxLoader;
 import dev.tandem.core.guests.BuiltinGuests;
 import dev.tandem.core.machine.Machine;
@@ -10,21 +11,29 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * Loads the guest described by a recording's header into a fresh machine: {@code guest=hello|bench}
- * (built-in), {@code rom=PATH}, or {@code kernel=PATH} with optional {@code initrd=PATH} and
- * {@code append=CMDLINE}. Files are read again at replay time; the first checkpoint verifies that
- * the resulting initial state is the recorded one.
+ * Loads a guest described by a small key/value spec into a fresh machine: {@code guest=hello|bench}
+ * (built-in), {@code rom=PATH}, or {@code kernel=PATH} with optional {@code initrd=PATH},
+ * {@code append=CMDLINE} and {@code kernel-decompress=guest|host}. The one place every command
+ * (run, record, replay, snapshot) loads guests; a recording stores the spec in its header and
+ * replay reads the files again, the first checkpoint verifying the initial state.
  */
 public final class GuestSpec {
     private GuestSpec() {
     }
 
-    public static void load(Machine m, Map<String, String> spec) throws IOException {
+    /** Loads the guest; returns the Linux boot layout for a kernel, null otherwise. */
+    public static LinuxBootInfo load(Machine m, Map<String, String> spec) throws IOException {
         if (spec.containsKey("kernel")) {
             byte[] k = Files.readAllBytes(Path.of(spec.get("kernel")));
             byte[] rd = spec.containsKey("initrd") ? Files.readAllBytes(Path.of(spec.get("initrd"))) : null;
-            LinuxLoader.load(m.memory(), m.cpu(), k, rd, spec.getOrDefault("append", "console=ttyS0"),
-                    E820.standardPc(m.config().ramBytes()));
+            String append = spec.getOrDefault("append", "console=ttyS0");
+            E820 map = E820.standardPc(m.config().ramBytes());
+            return switch (spec.getOrDefault("kernel-decompress", "guest")) {
+                case "guest" -> LinuxLoader.load(m.memory(), m.cpu(), k, rd, append, map);
+                case "host" -> LinuxLoader.loadHostDecompressed(m.memory(), m.cpu(), k, rd, append, map);
+                default -> throw new IllegalArgumentException("kernel-decompress must be guest or host, got '"
+                        + spec.get("kernel-decompress") + "'");
+            };
         } else if (spec.containsKey("rom")) {
             m.loadFirmware(Files.readAllBytes(Path.of(spec.get("rom"))));
         } else {
@@ -35,5 +44,6 @@ public final class GuestSpec {
                 default -> throw new IllegalArgumentException("unknown built-in guest '" + g + "' (hello, bench)");
             });
         }
+        return null;
     }
 }
