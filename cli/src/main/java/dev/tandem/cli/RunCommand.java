@@ -71,7 +71,9 @@ final class RunCommand implements Callable<Integer> {
         PrintStream out = System.out;
         m.setDebugConsole(b -> out.write(b));
         m.setPostSink(b -> System.err.printf("[POST %02X]%n", b));
-        m.io().setUnhandledHook(p -> LOG.debug("unhandled I/O port 0x{}", Integer.toHexString(p)));
+        // each unhandled port is reported once (it reads as all ones); Linux probes dozens, so only at debug there
+        if (linux) m.io().setUnhandledHook(p -> LOG.debug("unhandled I/O port 0x{} (reads as all ones)", Integer.toHexString(p)));
+        else m.io().setUnhandledHook(p -> LOG.info("unhandled I/O port 0x{} (reads as all ones)", Integer.toHexString(p)));
         String serialSpec = serial != null ? serial : (guestOptions.hasSerialConsole() ? "stdio" : "none");
         try (SerialConsole console = SerialConsole.open(serialSpec)) {
             m.setSerial(0, console);

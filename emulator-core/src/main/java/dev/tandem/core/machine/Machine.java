@@ -124,6 +124,18 @@ public final class Machine {
             int p = config.debugPort();
             io.register(p, p, byteSink(b -> debugSink.accept(b)));
         }
+        // QEMU's isa-debug-exit port: test ROMs written for both emulators write their status here
+        // before halting. Accepted and ignored: the guest's HLT ends the run here.
+        io.register(0xF4, 0xF4, new IoDevice() {
+            @Override
+            public int ioRead(int port, int size) {
+                return 0xFF;
+            }
+
+            @Override
+            public void ioWrite(int port, int size, int value) {
+            }
+        });
         updateA20();
     }
 
