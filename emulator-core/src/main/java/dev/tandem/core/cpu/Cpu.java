@@ -1408,6 +1408,11 @@ public final class Cpu {
     // ================================================================== execution
 
     private void execute() {
+        if (cur.dHandler >= H.FIRST_SPECIAL) {
+            if (cur.dLock && ((OpTable.flags(cur.dInfo) & OpTable.LOCKABLE) == 0 || cur.dMod == 3)) throw ud();
+            executeSpecial32();
+            return;
+        }
         int info = cur.dInfo;
         if (cur.dMod != 3 && (OpTable.hasModrm(info) || OpTable.IS_GROUP[cur.dOpcode])) {
             eaOff = computeEa();
@@ -1422,55 +1427,6 @@ public final class Cpu {
         if (!code32) next &= 0xFFFF;
         int sz = cur.dOp32 ? 2 : 1;
         switch (cur.dHandler) {
-            // ---- 32-bit specializations of the most frequent forms
-            case H.MOV_EvGv32:
-                if (cur.dMod == 3) reg[cur.dRm] = reg[cur.dReg];
-                else wr32(cur.dSeg, eaOff, reg[cur.dReg]);
-                break;
-            case H.MOV_GvEv32:
-                reg[cur.dReg] = cur.dMod == 3 ? reg[cur.dRm] : rd32(cur.dSeg, eaOff);
-                break;
-            case H.ALU_EvGv32: {
-                int op = cur.dSub;
-                if (cur.dMod == 3) {
-                    int r = alu32(op, reg[cur.dRm], reg[cur.dReg]);
-                    if (op != 7) reg[cur.dRm] = r;
-                } else {
-                    int r = alu32(op, op != 7 ? rdw(cur.dSeg, eaOff, 2) : rd32(cur.dSeg, eaOff), reg[cur.dReg]);
-                    if (op != 7) wr32(cur.dSeg, eaOff, r);
-                }
-                break;
-            }
-            case H.ALU_GvEv32: {
-                int r = alu32(cur.dSub, reg[cur.dReg], cur.dMod == 3 ? reg[cur.dRm] : rd32(cur.dSeg, eaOff));
-                if (cur.dSub != 7) reg[cur.dReg] = r;
-                break;
-            }
-            case H.ALU_EvIz32: {
-                int op = cur.dSub;
-                if (cur.dMod == 3) {
-                    int r = alu32(op, reg[cur.dRm], cur.dImm);
-                    if (op != 7) reg[cur.dRm] = r;
-                } else {
-                    int r = alu32(op, op != 7 ? rdw(cur.dSeg, eaOff, 2) : rd32(cur.dSeg, eaOff), cur.dImm);
-                    if (op != 7) wr32(cur.dSeg, eaOff, r);
-                }
-                break;
-            }
-            case H.TEST_EvGv32: {
-                int r = (cur.dMod == 3 ? reg[cur.dRm] : rd32(cur.dSeg, eaOff)) & reg[cur.dReg];
-                lfDst = 0;
-                lfSrc = 0;
-                lfRes = r;
-                lfOp = LF_LOGIC << 2 | 2;
-                break;
-            }
-            case H.INC_Zv32: reg[cur.dSub] = inc(reg[cur.dSub], 2); break;
-            case H.DEC_Zv32: reg[cur.dSub] = dec(reg[cur.dSub], 2); break;
-            case H.PUSH_Zv32: push(reg[cur.dSub], 2); break;
-            case H.POP_Zv32: reg[cur.dSub] = pop(2); break;
-            case H.MOV_ZvIv32: reg[cur.dSub] = cur.dImm; break;
-            case H.LEA32: reg[cur.dReg] = eaOff; break;
             // ---- generic forms
             case H.ALU_EbGb: {
                 int r = alu(cur.dSub, cur.dSub != 7 ? readEw(0) : readE(0), getReg8(cur.dReg), 0);
@@ -1616,6 +1572,73 @@ public final class Cpu {
             default:
                 next = executeRare(next, sz);
                 break;
+        }
+        eip = next;
+        icount++;
+    }
+
+    /**
+     * The 32-bit specializations of the most frequent forms, in a method small enough for the JIT
+     * to compile with their memory and flag helpers inlined (a LOCK prefix has been checked).
+     */
+    private void executeSpecial32() {
+        if (cur.dMod != 3) eaOff = computeEa();
+        int next = eip + cur.dLen;
+        if (!code32) next &= 0xFFFF;
+        switch (cur.dHandler) {
+            case H.MOV_EvGv32:
+                if (cur.dMod == 3) reg[cur.dRm] = reg[cur.dReg];
+                else wr32(cur.dSeg, eaOff, reg[cur.dReg]);
+                break;
+            case H.MOV_GvEv32:
+                reg[cur.dReg] = cur.dMod == 3 ? reg[cur.dRm] : rd32(cur.dSeg, eaOff);
+                break;
+            case H.ALU_EvGv32: {
+                int op = cur.dSub;
+                if (cur.dMod == 3) {
+                    int r = alu32(op, reg[cur.dRm], reg[cur.dReg]);
+                    if (op != 7) reg[cur.dRm] = r;
+                } else {
+                    int r = alu32(op, op != 7 ? rdw(cur.dSeg, eaOff, 2) : rd32(cur.dSeg, eaOff), reg[cur.dReg]);
+                    if (op != 7) wr32(cur.dSeg, eaOff, r);
+                }
+                break;
+            }
+            case H.ALU_GvEv32: {
+                int r = alu32(cur.dSub, reg[cur.dReg], cur.dMod == 3 ? reg[cur.dRm] : rd32(cur.dSeg, eaOff));
+                if (cur.dSub != 7) reg[cur.dReg] = r;
+                break;
+            }
+            case H.ALU_EvIz32: {
+                int op = cur.dSub;
+                if (cur.dMod == 3) {
+                    int r = alu32(op, reg[cur.dRm], cur.dImm);
+                    if (op != 7) reg[cur.dRm] = r;
+                } else {
+                    int r = alu32(op, op != 7 ? rdw(cur.dSeg, eaOff, 2) : rd32(cur.dSeg, eaOff), cur.dImm);
+                    if (op != 7) wr32(cur.dSeg, eaOff, r);
+                }
+                break;
+            }
+            case H.TEST_EvGv32: {
+                int r = (cur.dMod == 3 ? reg[cur.dRm] : rd32(cur.dSeg, eaOff)) & reg[cur.dReg];
+                lfDst = 0;
+                lfSrc = 0;
+                lfRes = r;
+                lfOp = LF_LOGIC << 2 | 2;
+                break;
+            }
+            case H.INC_Zv32: reg[cur.dSub] = inc(reg[cur.dSub], 2); break;
+            case H.DEC_Zv32: reg[cur.dSub] = dec(reg[cur.dSub], 2); break;
+            case H.PUSH_Zv32: push(reg[cur.dSub], 2); break;
+            case H.POP_Zv32: reg[cur.dSub] = pop(2); break;
+            case H.MOV_ZvIv32: reg[cur.dSub] = cur.dImm; break;
+            case H.LEA32:
+                if (cur.dMod == 3) throw ud();
+                reg[cur.dReg] = eaOff;
+                break;
+            default:
+                throw new IllegalStateException("not a specialized handler: " + H.NAMES[cur.dHandler]);
         }
         eip = next;
         icount++;

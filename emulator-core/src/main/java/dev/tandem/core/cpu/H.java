@@ -170,7 +170,9 @@ final class H {
     static final int XADD_Ev = 157;
     static final int CMPXCHG8B = 158;
     static final int BSWAP = 159;
-        static final int MOV_EvGv32 = 160;
+    /** Handlers from here on are the 32-bit specializations (Cpu.executeSpecial32). */
+    static final int FIRST_SPECIAL = 160;
+    static final int MOV_EvGv32 = 160;
     static final int MOV_GvEv32 = 161;
     static final int ALU_EvGv32 = 162;
     static final int ALU_GvEv32 = 163;
