@@ -652,7 +652,7 @@ public final class Cpu {
                 tlbPhys[i] = ppage;
             }
             tlbGlobal[i] = global;
-            boolean direct = dirty && mem.isDirectWritable(phys) && !codePage(phys);
+            boolean direct = dirty && mem.isDirectWritable(phys);
             if (user) {
                 if (us) {
                     rtagU[i] = page;
@@ -680,10 +680,6 @@ public final class Cpu {
         return fault(14, (present ? 1 : 0) | (write ? 2 : 0) | (user ? 4 : 0));
     }
 
-    /** Hook for the decoded-block cache: true if the physical page holds cached code. */
-    boolean codePage(int phys) {
-        return false;
-    }
 
     // ---- linear access by the current privilege level
 
@@ -724,7 +720,6 @@ public final class Cpu {
         }
         int p = translate(lin, true, false);
         mem.write8(p, v);
-        codeWritten(p);
     }
 
     void lwr16(int lin, int v) {
@@ -738,13 +733,10 @@ public final class Cpu {
             int p1 = translate(lin + 1, true, false);
             mem.write8(p0, v);
             mem.write8(p1, v >>> 8);
-            codeWritten(p0);
-            codeWritten(p1);
             return;
         }
         int p = translate(lin, true, false);
         mem.write16(p, v);
-        codeWritten(p);
     }
 
     void lwr32(int lin, int v) {
@@ -761,18 +753,12 @@ public final class Cpu {
                 int p = k < n0 ? p0 + k : (p1 & 0xFFFFF000) + (k - n0);
                 mem.write8(p, v >>> (8 * k));
             }
-            codeWritten(p0);
-            codeWritten(p1);
             return;
         }
         int p = translate(lin, true, false);
         mem.write32(p, v);
-        codeWritten(p);
     }
 
-    /** Called after a slow-path write to physical {@code p} (the block cache invalidates here). */
-    void codeWritten(int p) {
-    }
 
     // ---- supervisor (implicit) accesses: descriptor tables, TSS, IDT
 
@@ -792,7 +778,6 @@ public final class Cpu {
     void sysWr8(int lin, int v) {
         int p = translate(lin, true, true);
         mem.write8(p, v);
-        codeWritten(p);
     }
 
     void sysWr16(int lin, int v) {
@@ -942,7 +927,6 @@ public final class Cpu {
     int startEsp;
     /** EIP of the instruction being executed. */
     int startEip;
-    private int fetchLin;
     private int fetchCount;
 
     private int fetch8() {
