@@ -377,38 +377,26 @@ public final class X87 {
     // ---------------------------------------------------------------- format conversion
     /** float32 bits to extended in tSE/tSig (SNaN kept signaling); returns the source class. */
     private int fromF32(int bits) {
-        int s = (bits >>> 16) & 0x8000;
-        int e = (bits >>> 23) & 0xFF;
-        long m = bits & 0x7FFFFFL;
-        if (e == 0xFF) {
-            tSE = s | 0x7FFF;
-            tSig = J | (m << 40);
-            return m == 0 ? K_INF : ((m & 0x400000) != 0 ? K_QNAN : K_SNAN);
-        }
-        if (e == 0) {
-            if (m == 0) {
-                tSE = s;
-                tSig = 0;
-                return K_ZERO;
-            }
-            int n = Long.numberOfLeadingZeros(m);
-            tSig = m << n;
-            tSE = s | (BIAS - 86 - n);
-            return K_DENORMAL;
-        }
-        tSE = s | (e - 127 + BIAS);
-        tSig = J | (m << 40);
-        return K_NORMAL;
+        return fromIeee(bits & 0xFFFFFFFFL, 8, 23);
     }
 
+    /** float64 bits to extended in tSE/tSig (SNaN kept signaling); returns the source class. */
     private int fromF64(long bits) {
-        int s = (int) (bits >>> 48) & 0x8000;
-        int e = (int) (bits >>> 52) & 0x7FF;
-        long m = bits & 0xFFFFFFFFFFFFFL;
-        if (e == 0x7FF) {
+        return fromIeee(bits, 11, 52);
+    }
+
+    /** An IEEE binary format with {@code expBits}/{@code fracBits} to extended in tSE/tSig. */
+    private int fromIeee(long bits, int expBits, int fracBits) {
+        int s = (int) ((bits >>> (expBits + fracBits)) & 1) << 15;
+        int emax = (1 << expBits) - 1;
+        int bias = emax >> 1;
+        int e = (int) (bits >>> fracBits) & emax;
+        long m = bits & ((1L << fracBits) - 1);
+        int shift = 63 - fracBits;
+        if (e == emax) {
             tSE = s | 0x7FFF;
-            tSig = J | (m << 11);
-            return m == 0 ? K_INF : ((m & 0x8000000000000L) != 0 ? K_QNAN : K_SNAN);
+            tSig = J | (m << shift);
+            return m == 0 ? K_INF : (((m >>> (fracBits - 1)) & 1) != 0 ? K_QNAN : K_SNAN);
         }
         if (e == 0) {
             if (m == 0) {
@@ -416,13 +404,14 @@ public final class X87 {
                 tSig = 0;
                 return K_ZERO;
             }
+            // denormal: value m * 2^(1 - bias - fracBits), normalized into the 64-bit significand
             int n = Long.numberOfLeadingZeros(m);
             tSig = m << n;
-            tSE = s | (BIAS - 1011 - n);
+            tSE = s | (BIAS + 64 - bias - fracBits - n);
             return K_DENORMAL;
         }
-        tSE = s | (e - 1023 + BIAS);
-        tSig = J | (m << 11);
+        tSE = s | (e - bias + BIAS);
+        tSig = J | (m << shift);
         return K_NORMAL;
     }
 

@@ -487,16 +487,23 @@ final class X87Math {
         commit(f, p0, flags, false);
     }
 
+    /**
+     * Stack underflow of an instruction that reads ST0 and ST1 and pops: with IE masked, ST1 gets
+     * the indefinite and the stack pops. Returns true when the instruction is done.
+     */
+    private static boolean underflowOnTwoOperands(X87 f, int p0, int p1) {
+        if (!f.emptyP(p0) && !f.emptyP(p1)) return false;
+        if (f.stackUnderflowMasked()) {
+            f.writeP(p1, X87.INDEF_SE, X87.INDEF_SIG);
+            f.popP();
+        }
+        return true;
+    }
+
     /** FYL2X (ST1 * log2 ST0) or FYL2XP1 (ST1 * log2(ST0 + 1)); pops. */
     static void fyl2x(X87 f, boolean plus1) {
         int p0 = f.st0Phys(), p1 = (p0 + 1) & 7;
-        if (f.emptyP(p0) || f.emptyP(p1)) {
-            if (f.stackUnderflowMasked()) {
-                f.writeP(p1, X87.INDEF_SE, X87.INDEF_SIG);
-                f.popP();
-            }
-            return;
-        }
+        if (underflowOnTwoOperands(f, p0, p1)) return;
         int xse = f.regSE[p0], yse = f.regSE[p1];
         long xs = f.regSig[p0], ys = f.regSig[p1];
         int kx = X87.classify(xse, xs), ky = X87.classify(yse, ys);
@@ -614,13 +621,7 @@ final class X87Math {
     /** FPATAN: ST1 = atan2(ST1, ST0), pop. */
     static void fpatan(X87 f) {
         int p0 = f.st0Phys(), p1 = (p0 + 1) & 7;
-        if (f.emptyP(p0) || f.emptyP(p1)) {
-            if (f.stackUnderflowMasked()) {
-                f.writeP(p1, X87.INDEF_SE, X87.INDEF_SIG);
-                f.popP();
-            }
-            return;
-        }
+        if (underflowOnTwoOperands(f, p0, p1)) return;
         int xse = f.regSE[p0], yse = f.regSE[p1];
         long xs = f.regSig[p0], ys = f.regSig[p1];
         int kx = X87.classify(xse, xs), ky = X87.classify(yse, ys);
