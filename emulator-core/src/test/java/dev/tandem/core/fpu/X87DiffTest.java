@@ -486,9 +486,9 @@ class X87DiffTest {
         int cases, results, outOfDomain, cr, notCr, beyond, c1Differs;
         double maxErrNearest, maxErrDirected;
         int hostResults, hostCr, hostNotCr, hostBeyond, hostDiffers;
-        double hostMaxErr;
+        double hostMaxErrNearest, hostMaxErrDirected;
         int hostMismatch, intelOneUlp;
-        int stackFaults;
+        int stackFaults, underflowFullStack;
     }
 
     /** The approximated results of a transcendental case, from its input image. */
@@ -600,7 +600,8 @@ class X87DiffTest {
             X87Reference.Verdict h = X87Reference.judge(e, rc, hse, hsig,
                     (swN & X87.UE) != 0 && (cw & X87.UE) == 0, (swN & X87.OE) != 0 && (cw & X87.OE) == 0);
             st.hostResults++;
-            st.hostMaxErr = Math.max(st.hostMaxErr, h.errUlps());
+            if (rc == X87.RC_NEAREST) st.hostMaxErrNearest = Math.max(st.hostMaxErrNearest, h.errUlps());
+            else st.hostMaxErrDirected = Math.max(st.hostMaxErrDirected, h.errUlps());
             if (h.correctlyRounded()) st.hostCr++;
             else if (h.withinBound()) st.hostNotCr++;
             else st.hostBeyond++;
@@ -691,6 +692,9 @@ class X87DiffTest {
                 List<X87Reference.Expected> exp = expectedOf(c);
                 boolean[] masked = checkAgainstReference(c, exp, nat, off, jav, ts, failures);
                 int fault = stackFault(c);
+                if (fault < 0 && (c.modrm == 0xF2 || c.modrm == 0xFB) && ((u16(c.in, 16) >> (2 * ((((u16(c.in, 12) >> 11) & 7) + 7) & 7))) & 3) != 3) {
+                    ts.underflowFullStack++;
+                }
                 if (fault != 0) {
                     // SDM: C1 = 0 after a stack underflow, 1 after a stack overflow (checked here because the
                     // Intel-host comparison below tolerates C1 differences)
@@ -736,15 +740,18 @@ class X87DiffTest {
         }
         System.out.printf("%-28s %8d %10d%n", "TOTAL", cases.size(), badTotal);
         System.out.printf("%nTranscendental results against the reference (SDM bound: < 1 ulp nearest, < 1.5 directed, FYL2X(P1) y != 1: < 1.35 nearest)%n");
-        System.out.printf("%-10s %6s %6s %7s %6s %6s %6s %7s %6s %6s %6s | %6s %6s %6s %7s %8s%n", "op", "cases", "stackf", "results", "undef", "CR", "1ulp", "beyond", "C1!=", "errRN", "errDir",
-                "hostCR", "h1ulp", "hbeyond", "hmaxerr", "host!=emu");
+        System.out.printf("%-10s %6s %6s %7s %6s %6s %6s %7s %6s %6s %6s | %6s %6s %6s %6s %6s %8s%n", "op", "cases", "stackf", "results", "undef", "CR", "1ulp", "beyond", "C1!=", "errRN", "errDir",
+                "hostCR", "h1ulp", "hbeynd", "hErrRN", "hErrDr", "host!=emu");
         for (Map.Entry<String, TransStats> e : trans.entrySet()) {
             TransStats t = e.getValue();
-            System.out.printf("%-10s %6d %6d %7d %6d %6d %6d %7d %6d %6.3f %6.3f | %6d %6d %6d %7.3f %8d%n", e.getKey(), t.cases, t.stackFaults, t.results, t.outOfDomain, t.cr, t.notCr, t.beyond,
-                    t.c1Differs, t.maxErrNearest, t.maxErrDirected, t.hostCr, t.hostNotCr, t.hostBeyond, t.hostMaxErr, t.hostDiffers);
+            System.out.printf("%-10s %6d %6d %7d %6d %6d %6d %7d %6d %6.3f %6.3f | %6d %6d %6d %6.3f %6.3f %8d%n", e.getKey(), t.cases, t.stackFaults, t.results, t.outOfDomain, t.cr, t.notCr, t.beyond,
+                    t.c1Differs, t.maxErrNearest, t.maxErrDirected, t.hostCr, t.hostNotCr, t.hostBeyond, t.hostMaxErrNearest, t.hostMaxErrDirected, t.hostDiffers);
         }
         System.out.printf("FPREM/FPREM1 of a denormal by an infinity with UE unmasked (vendor-specific): %d cases, checked against the SDM;"
                 + " the host differed in %d%n", vendorCases[0], vendorCases[1]);
+        for (Map.Entry<String, TransStats> e : trans.entrySet()) {
+            if (e.getValue().underflowFullStack > 0) System.out.printf("%s: %d stack underflows with ST7 in use%n", e.getKey(), e.getValue().underflowFullStack);
+        }
         for (String f : failures.subList(0, Math.min(failures.size(), 20))) System.out.println("FAILED " + f);
         System.out.printf("basic arithmetic/compare/conversion/sqrt/control mismatches: %d; transcendental host mismatches: %d; results beyond the SDM bound: %d%n",
                 badTotal - badTrans, badTrans, failures.size());
@@ -764,25 +771,34 @@ class X87DiffTest {
         assertEquals(List.of(), over, "transcendental figures above their recorded bounds (docs/x87.md)");
     }
 
+    /*
+     * Bounds per family: {emulator results not correctly rounded, emulator C1 != "rounded up",
+     * results one ulp from the Intel host}. The first two are host-independent (fixed seed, pure
+     * Java) and are the figures measured with the reference; the third applies only on Intel hosts:
+     * the one-ulp counts measured on the Intel Xeon host that this suite was written on (recorded in
+     * docs/x87.md before this change), plus, for FPTAN/FSINCOS, the stack underflows with ST7 in use
+     * whose C1 the emulator now leaves at 0 (quick 6 / 3, long 49 / 52), since the old comparison
+     * tolerated a C1 difference there and it is not known which value that host gave.
+     */
     static final Bounds QUICK_BOUNDS = new Bounds(Map.of(
-            "fsin", new int[]{999, 999, 11},
-            "fcos", new int[]{999, 999, 19},
-            "fsincos", new int[]{999, 999, 20},
-            "fptan", new int[]{999, 999, 24},
-            "fpatan", new int[]{999, 999, 16},
-            "f2xm1", new int[]{999, 999, 36},
-            "fyl2x", new int[]{999, 999, 0},
-            "fyl2xp1", new int[]{999, 999, 14}));
+            "fsin", new int[]{23, 43, 11},
+            "fcos", new int[]{34, 50, 19},
+            "fsincos", new int[]{39, 31, 20 + 3},
+            "fptan", new int[]{8, 0, 24 + 6},
+            "fpatan", new int[]{0, 0, 16},
+            "f2xm1", new int[]{8, 0, 36},
+            "fyl2x", new int[]{18, 15, 0},
+            "fyl2xp1", new int[]{17, 5, 14}));
 
     static final Bounds LONG_BOUNDS = new Bounds(Map.of(
-            "fsin", new int[]{9999, 9999, 158},
-            "fcos", new int[]{9999, 9999, 179},
-            "fsincos", new int[]{9999, 9999, 207},
-            "fptan", new int[]{9999, 9999, 227},
-            "fpatan", new int[]{9999, 9999, 128},
-            "f2xm1", new int[]{9999, 9999, 315},
-            "fyl2x", new int[]{9999, 9999, 10},
-            "fyl2xp1", new int[]{9999, 9999, 128}));
+            "fsin", new int[]{319, 483, 158},
+            "fcos", new int[]{288, 455, 179},
+            "fsincos", new int[]{441, 348, 207 + 52},
+            "fptan", new int[]{104, 0, 227 + 49},
+            "fpatan", new int[]{3, 6, 128},
+            "f2xm1", new int[]{79, 0, 315},
+            "fyl2x", new int[]{172, 101, 10},
+            "fyl2xp1", new int[]{193, 93, 128}));
 
     @Test
     void quickDifferential() throws Exception {
