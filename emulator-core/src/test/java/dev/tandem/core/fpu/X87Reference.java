@@ -276,8 +276,6 @@ final class X87Reference {
         }
     }
 
-    static final int K_EMPTY = -1;
-
     static int kind(int se, long sig) {
         return X87.classify(se, sig);
     }
@@ -291,8 +289,8 @@ final class X87Reference {
     /**
      * The approximated results of D9 modrm on the state (cw, registers ST(0..7) as se/sig, empty[i]).
      * Empty when the instruction computes nothing (stack fault, invalid or unmasked denormal operand,
-     * out-of-range trig operand) or returns an exact special result (zeros, infinities, NaNs, 1.0,
-     * x itself on no path): those are compared with the host.
+     * out-of-range trig operand) or only returns exact special results (zeros, infinities, NaNs,
+     * FPTAN's 1.0): those are compared with the host bit for bit.
      */
     static List<Expected> expected(int modrm, int cw, int[] se, long[] sig, boolean[] empty) {
         List<Expected> out = new ArrayList<>();
