@@ -9,26 +9,9 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** Test helper: runs the system's nasm (if present) and compares its output with ours. */
+/** Test helper: runs the system's nasm ({@link dev.tandem.core.testkit.Tools#nasm}) and compares its output with ours. */
 final class NasmRunner {
     private NasmRunner() {}
-
-    private static Boolean available;
-
-    static synchronized boolean available() {
-        if (available == null) {
-            boolean ok;
-            try {
-                Process p = new ProcessBuilder("nasm", "-v").redirectErrorStream(true).start();
-                p.getInputStream().readAllBytes();
-                ok = p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
-            } catch (IOException | InterruptedException e) {
-                ok = false;
-            }
-            available = ok;
-        }
-        return available;
-    }
 
     /** Output of nasm -f bin plus its listing. */
     record NasmOutput(byte[] image, List<String> listing) {}

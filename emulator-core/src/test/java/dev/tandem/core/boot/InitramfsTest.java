@@ -1,6 +1,6 @@
 package dev.tandem.core.boot;
 
-import org.junit.jupiter.api.Assumptions;
+import dev.tandem.core.testkit.Tools;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -193,9 +193,9 @@ class InitramfsTest {
     /** GNU cpio (or any cpio that reads newc) must list exactly our entries. */
     @Test
     void hostCpioAgrees(@TempDir Path tmp) throws Exception {
+        Tools.requireCpio();
         String cpio = findOnPath("cpio");
-        if (cpio == null) System.out.println("InitramfsTest.hostCpioAgrees skipped: no cpio on PATH");
-        Assumptions.assumeTrue(cpio != null, "no cpio on PATH");
+        Tools.require(cpio != null, "cpio runs but is not found on the PATH", "apt-get install cpio");
         Path root = makeTree(tmp.resolve("root"));
         List<Initramfs.Entry> entries = Initramfs.collect(root, DEVICES, false);
         Path archive = tmp.resolve("a.cpio");

@@ -1,7 +1,7 @@
 package dev.tandem.core.boot;
 
 import dev.tandem.core.mem.PhysicalMemory;
-import org.junit.jupiter.api.Assumptions;
+import dev.tandem.core.testkit.LinuxGuest;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -245,9 +245,7 @@ class LinuxLoaderTest {
     /** The Debian kernel and initramfs built by guests/build-linux-guest.sh. */
     @Test
     void loadsRealDebianKernelAndInitrd() throws Exception {
-        String missing = TestKernels.realKernelMissingReason();
-        if (missing != null) System.out.println("LinuxLoaderTest.loadsRealDebianKernelAndInitrd skipped: " + missing);
-        Assumptions.assumeTrue(missing == null, missing);
+        LinuxGuest.require();
         byte[] vmlinuz = TestKernels.readGuestFile("vmlinuz");
         byte[] rd = TestKernels.readGuestFile("initrd.cpio.gz");
         PhysicalMemory mem = new PhysicalMemory(128 * MB);
