@@ -21,7 +21,7 @@ final class NasmRunner {
         try {
             Path src = dir.resolve("in.asm"), bin = dir.resolve("out.bin"), lst = dir.resolve("out.lst");
             Files.writeString(src, source, StandardCharsets.ISO_8859_1);
-            Process p = new ProcessBuilder("nasm", "-f", "bin", "-o", bin.toString(), "-l", lst.toString(),
+            Process p = new ProcessBuilder(dev.tandem.core.testkit.Tools.binary("nasm"), "-f", "bin", "-o", bin.toString(), "-l", lst.toString(),
                     src.toString()).redirectErrorStream(true).start();
             String msg = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!p.waitFor(120, TimeUnit.SECONDS)) {

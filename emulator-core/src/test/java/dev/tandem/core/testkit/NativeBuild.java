@@ -14,7 +14,7 @@ import org.opentest4j.AssertionFailedError;
 /**
  * Builds the freestanding 32-bit C harnesses of the host differential testers
  * ({@code emulator-core/src/test/native/NAME}) with {@code gcc -m32 -nostdlib -static}, the one way
- * every tester builds its harness.
+ * every tester builds its harness ({@code -Dtandem.gcc=PATH} picks another compiler).
  *
  * <p>Two kinds of trouble are told apart. When this machine cannot build or run a 32-bit static
  * program at all (not x86 Linux, no gcc, a gcc without 32-bit support, a kernel without IA-32
@@ -66,7 +66,7 @@ public final class NativeBuild {
         Files.createDirectories(outDir);
         Path bin = outDir.resolve(output);
         if (upToDate(bin, src)) return bin;
-        List<String> cmd = new ArrayList<>(List.of("gcc"));
+        List<String> cmd = new ArrayList<>(List.of(Tools.binary("gcc")));
         cmd.addAll(FLAGS);
         cmd.addAll(extraFlags);
         cmd.add("-o");
@@ -101,7 +101,7 @@ public final class NativeBuild {
         // exit(42) through int 0x80, no libc
         Files.writeString(c, "void _start(void) { __asm__ volatile(\"int $0x80\" :: \"a\"(1), \"b\"(42)); for (;;) ; }\n");
         Path bin = dir.resolve("probe");
-        List<String> cmd = new ArrayList<>(List.of("gcc"));
+        List<String> cmd = new ArrayList<>(List.of(Tools.binary("gcc")));
         cmd.addAll(FLAGS);
         cmd.addAll(List.of("-o", bin.toString(), c.toString()));
         Run r;

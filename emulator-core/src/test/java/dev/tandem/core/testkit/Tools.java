@@ -102,14 +102,24 @@ public final class Tools {
         });
     }
 
-    /** {@code nasm}, the reference assembler. */
-    public static Probe nasm() {
-        return probe("nasm", List.of("nasm", "-v"), "apt-get install nasm");
+    /**
+     * The command to run for {@code tool}: {@code -Dtandem.TOOL=PATH} when given (and not empty),
+     * else {@code tool} on the PATH. Naming a missing binary shows what a machine without the tool
+     * gets (e.g. {@code -Dtandem.nasm=no-nasm}).
+     */
+    public static String binary(String tool) {
+        String p = System.getProperty("tandem." + tool);
+        return p == null || p.isBlank() ? tool : p;
     }
 
-    /** {@code cpio}, the reference initramfs reader. */
+    /** {@code nasm}, the reference assembler ({@code -Dtandem.nasm=PATH}). */
+    public static Probe nasm() {
+        return probe("nasm", List.of(binary("nasm"), "-v"), "apt-get install nasm");
+    }
+
+    /** {@code cpio}, the reference initramfs reader ({@code -Dtandem.cpio=PATH}). */
     public static Probe cpio() {
-        return probe("cpio", List.of("cpio", "--version"), "apt-get install cpio");
+        return probe("cpio", List.of(binary("cpio"), "--version"), "apt-get install cpio");
     }
 
     /** Skips or fails unless {@code nasm} runs. */
