@@ -15,7 +15,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -34,37 +33,18 @@ class X87DiffTest {
     static final int SHOW_PER_FAMILY = Integer.getInteger("x87.show", 2);
     static final boolean DEBUG_REF = Boolean.getBoolean("x87.debugRef");
     static Path harness;
-    static String skipReason;
 
-    @BeforeAll
-    static void build() throws Exception {
-        Path src = Path.of("src/test/native/x87/x87harness.c").toAbsolutePath();
-        if (!Files.exists(src)) {
-            skipReason = "harness source not found at " + src;
-            return;
-        }
-        Path outDir = Path.of("target/native");
-        Files.createDirectories(outDir);
-        Path exe = outDir.resolve("x87harness").toAbsolutePath();
-        ProcessBuilder pb = new ProcessBuilder("gcc", "-m32", "-nostdlib", "-static", "-O2", "-fno-pie", "-no-pie",
-                "-o", exe.toString(), src.toString());
-        pb.redirectErrorStream(true);
-        try {
-            Process p = pb.start();
-            String out = new String(p.getInputStream().readAllBytes());
-            if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                skipReason = "gcc -m32 failed: " + out;
-                return;
-            }
-        } catch (IOException e) {
-            skipReason = "gcc not runnable: " + e.getMessage();
-            return;
-        }
-        harness = exe;
-    }
-
+    /** Builds the native harness on first use (a harness that does not compile fails; no toolchain skips or, with -Dtandem.requireTools, fails). */
     static void assumeHarness() {
-        Assumptions.assumeTrue(harness != null, () -> "native x87 harness unavailable: " + skipReason);
+        if (harness != null) return;
+        try {
+            harness = dev.tandem.core.testkit.NativeBuild.build("x87", "x87harness", java.util.List.of("x87harness.c"), java.util.List.of());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     // ---------------------------------------------------------------- case model
