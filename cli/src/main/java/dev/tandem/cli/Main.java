@@ -17,7 +17,8 @@ public final class Main implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     @CommandLine.Option(names = "-v", scope = CommandLine.ScopeType.INHERIT,
-            description = "detailed log lines (time, thread, logger) and debug messages; applied by Logging.configure")
+            description = "detailed log lines: time, thread, logger and debug messages")
+    // applied by Logging.configure, which scans the arguments before any logger exists
     boolean verbose;
 
     @Override

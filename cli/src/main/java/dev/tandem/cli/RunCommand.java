@@ -92,9 +92,12 @@ final class RunCommand implements Callable<Integer> {
             } else {
                 LinuxBootInfo info = GuestSpec.load(m, guestOptions.spec());
                 if (info != null) {
-                    LOG.info("{}", info.describe());
+                    // one line by default; the memory layout with -v
+                    String[] d = info.describe().split("\n", 2);
+                    LOG.info("{}", d[0]);
+                    if (d.length > 1) LOG.debug("kernel layout:\n{}", d[1]);
                     if (m.cpu().eip != info.entryPoint()) {
-                        LOG.info("  host-decompressed kernel: entry EIP=0x{}", Integer.toHexString(m.cpu().eip));
+                        LOG.debug("host-decompressed kernel: entry EIP=0x{}", Integer.toHexString(m.cpu().eip));
                     }
                 }
             }

@@ -278,6 +278,14 @@ class ConsolePtyTest {
         assertEquals("ECHO-ROM READY\r\n[61][62][63][01]", Files.readString(out, StandardCharsets.ISO_8859_1));
     }
 
+    @Test
+    void aBadEscapeKeyIsAUsageErrorBeforeAnythingRuns() {
+        String[] r = runInProcess("run", "--rom", rom.toString(), "--escape", "ctrl-1", "--max-instructions", "1000");
+        assertEquals("2", r[0], r[1]);
+        assertTrue(r[1].contains("bad --escape 'ctrl-1'"), r[1]);
+        assertFalse(r[1].contains("instructions in"), "nothing ran: " + r[1]);
+    }
+
     /** The Debian guest's directory (guests/cache/out), or null when it is not there. */
     private static Path debianGuest() {
         String prop = System.getProperty("tandem.guest.dir");
