@@ -136,9 +136,10 @@ final class RunCommand implements Callable<Integer> {
             }
             double secs = (t1 - t0) / 1e9;
             long n = m.cpu().icount();
+            // Ctrl-A x: also while the run waited for input to an idle guest
+            boolean quit = console.quitRequested() && (exit == Machine.Exit.STOPPED || exit == Machine.Exit.IDLE_FOREVER);
             System.err.printf("[tandem] %s after %,d instructions in %.3f s (%.1f MIPS host speed)%n",
-                    exit == Machine.Exit.STOPPED && console.quitRequested() ? "stopped from the console" : describe(exit),
-                    n, secs, (n - startIcount) / secs / 1e6);
+                    quit ? "stopped from the console" : describe(exit), n, secs, (n - startIcount) / secs / 1e6);
             if (snapshotAt != null || restore != null || console.snapshotsWritten() > 0) {
                 System.err.printf("[tandem] final %s%n", StateHasher.digest(m));
             }
@@ -147,6 +148,7 @@ final class RunCommand implements Callable<Integer> {
                         + "no snapshot written%n", describe(exit), n, snapshotAt);
                 return Main.EXIT_FAILURE;
             }
+            if (quit) return Main.EXIT_OK;
             return switch (exit) {
                 case TRIPLE_FAULT, IDLE_FOREVER -> Main.EXIT_FAILURE;
                 default -> Main.EXIT_OK;

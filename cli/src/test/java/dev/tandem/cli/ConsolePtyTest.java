@@ -28,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
  * in a terminal window. Checked: raw mode (typed bytes reach the guest exactly once, unechoed by
  * the terminal, Ctrl-C/Ctrl-Z/arrow keys included), the escape keys (quit, help, pause, snapshot,
  * literal prefix, another prefix), the terminal settings ({@code stty -g}) equal before and after on
- * every way out (console quit, guest halt, triple fault, SIGTERM, an exception), a console snapshot
+ * every way out (console quit, also while waiting for input to an idle guest, guest halt, triple fault,
+ * SIGTERM, an exception), a console snapshot
  * that restores to the same state, a recording with escape keys that replays identically, and,
  * with the Debian guest, a shell session where Ctrl-C interrupts a {@code sleep}.
  *
@@ -139,6 +140,20 @@ class ConsolePtyTest {
             assertTrue(s.screen().contains("guest halted"), PtySession.printable(s.screen()));
         }
         assertSettingsRestored(a);
+
+        // Ctrl-A x while the guest is idle for ever and the run waits for input: still exit 0
+        Path i = Files.createDirectory(tmp.resolve("idle"));
+        try (PtySession s = new PtySession(session("run", "--rom", rom.toString()), i)) {
+            int at = s.await("ECHO-ROM READY", START);
+            s.type("I");
+            at = s.await("ECHO-ROM IDLE", at, STEP);
+            Thread.sleep(300);
+            s.type(CTRL_A, (byte) 'x');
+            s.await("rc=0", at, STEP);
+            s.waitFor(STEP);
+            assertTrue(s.screen().contains("stopped from the console"), PtySession.printable(s.screen()));
+        }
+        assertSettingsRestored(i);
 
         // triple fault (exit 1)
         Path b = Files.createDirectory(tmp.resolve("triple"));

@@ -4,6 +4,7 @@
 ; kept in EBX and at 0000:0500 (so it is part of the state hash and of snapshots).
 ; 'Q' prints "ECHO-ROM BYE" and halts with interrupts off (the run ends: guest halted);
 ; 'T' loads an empty IDT and raises INT 3 (the run ends: triple fault).
+; 'I' waits with interrupts on and no timer armed (the machine is idle for ever; the run waits for input).
 
         bits 16
         org 0
@@ -39,6 +40,8 @@ main:
         je quit
         cmp al, 'T'
         je triple
+        cmp al, 'I'
+        je idle
         mov ah, al
         mov al, '['
         call putc
@@ -86,6 +89,14 @@ quit:
         cli
         hlt
 
+idle:
+        mov si, idling
+        call puts
+        sti
+.again:
+        hlt
+        jmp .again
+
 triple:
         lidt [zero_idt]
         int 3
@@ -97,6 +108,8 @@ banner:
         db "ECHO-ROM READY", 13, 10, 0
 bye:
         db "ECHO-ROM BYE", 13, 10, 0
+idling:
+        db "ECHO-ROM IDLE", 13, 10, 0
 
         times 0xFFF0 - ($ - $$) db 0
         jmp 0xF000:start16
