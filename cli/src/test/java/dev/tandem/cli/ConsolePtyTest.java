@@ -3,7 +3,6 @@ package dev.tandem.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.tandem.core.asm.Assembler;
 import java.io.ByteArrayOutputStream;
@@ -93,7 +92,7 @@ class ConsolePtyTest {
 
     private static void requirePty() {
         String why = PtySession.unavailableReason();
-        assumeTrue(why == null, why);
+        dev.tandem.core.testkit.Tools.require(why == null, why, "apt-get install bsdutils (util-linux script)");
     }
 
     @Test
@@ -179,7 +178,7 @@ class ConsolePtyTest {
         assertSettingsRestored(c);
 
         // an exception inside the run: the input log cannot be written (/dev/full: no space left)
-        assumeTrue(Files.isWritable(Path.of("/dev/full")), "no /dev/full");
+        dev.tandem.core.testkit.Tools.require(Files.isWritable(Path.of("/dev/full")), "no writable /dev/full", "a Linux host");
         Path d = Files.createDirectory(tmp.resolve("exception"));
         try (PtySession s = new PtySession(session("record", "--log", "/dev/full", "--rom", rom.toString()), d)) {
             int at = s.await("raw terminal", START);
@@ -301,30 +300,10 @@ class ConsolePtyTest {
         assertFalse(r[1].contains("instructions in"), "nothing ran: " + r[1]);
     }
 
-    /** The Debian guest's directory (guests/cache/out), or null when it is not there. */
-    private static Path debianGuest() {
-        String prop = System.getProperty("tandem.guest.dir");
-        Path dir = null;
-        if (prop != null && !prop.isEmpty()) {
-            dir = Path.of(prop);
-        } else {
-            for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
-                if (Files.isRegularFile(d.resolve("guests/build-linux-guest.sh"))) {
-                    dir = d.resolve("guests/cache/out");
-                    break;
-                }
-            }
-        }
-        return dir != null && Files.isRegularFile(dir.resolve("vmlinuz")) && Files.isRegularFile(dir.resolve("initrd.cpio.gz"))
-                ? dir : null;
-    }
-
     @Test
     void linuxShellWithoutDoubleEchoAndCtrlCInterruptsSleep(@TempDir Path tmp) throws Exception {
         requirePty();
-        Path g = debianGuest();
-        assumeTrue(g != null, "no Debian guest in guests/cache/out (run guests/build-linux-guest.sh as root): the "
-                + "Ctrl-C/sleep check needs it; raw mode, escape keys and terminal restore are checked with the ROM");
+        Path g = dev.tandem.core.testkit.LinuxGuest.require();
         try (PtySession s = new PtySession(session("run", "--kernel", g.resolve("vmlinuz").toString(),
                 "--initrd", g.resolve("initrd.cpio.gz").toString(), "--append", "console=ttyS0 nokaslr cryptomgr.notests",
                 "-m", "128M", "--kernel-decompress", "host"), tmp)) {
