@@ -17,7 +17,7 @@ import java.util.Optional;
  *
  * <p>Implementations: a directory of files created atomically (one host or a shared filesystem,
  * {@link FileArbiter}) and ZooKeeper through Apache Curator (replicas on several machines,
- * {@code ZooKeeperArbiter}); {@link Arbiters#open} picks one from a spec string. The safety
+ * {@link ZooKeeperArbiter}); {@link Arbiters#open} picks one from a spec string. The safety
  * argument for each is in docs/arbiter.md.
  *
  * <p>Use: each replica process opens its own instance. A follower that lost its leader calls

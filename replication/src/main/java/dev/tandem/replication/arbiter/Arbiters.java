@@ -10,7 +10,7 @@ import java.util.Locale;
  * Opens an arbiter from a spec string (the {@code --arbiter} option):
  * <ul>
  *   <li>{@code file:DIR} — {@link FileArbiter} on directory DIR (created if missing);</li>
- *   <li>{@code zk:HOST:PORT[,HOST:PORT...]/PATH} — {@code ZooKeeperArbiter} under znode PATH.</li>
+ *   <li>{@code zk:HOST:PORT[,HOST:PORT...]/PATH} — {@link ZooKeeperArbiter} under znode PATH.</li>
  * </ul>
  * Either may end with {@code ?lease=DURATION} (for ZooKeeper the session timeout asked for; the
  * server may adjust it), where DURATION is {@code 250ms}, {@code 2s} or a plain number of
@@ -36,7 +36,7 @@ public final class Arbiters {
         Spec s = parse(spec, defaultLease);
         return switch (s.kind()) {
             case "file" -> new FileArbiter(Path.of(s.target()), s.lease());
-            case "zk" -> throw new ArbiterException("arbiter spec '" + spec + "': the ZooKeeper arbiter is not in this build yet");
+            case "zk" -> new ZooKeeperArbiter(s.target(), s.path(), s.lease());
             default -> throw new IllegalArgumentException("arbiter spec '" + spec + "': unknown kind " + s.kind());
         };
     }

@@ -58,6 +58,11 @@ abstract class ArbiterContractTest {
                 // crashed ones may refuse
             }
         }
+        afterClose();
+    }
+
+    /** Runs after every arbiter of a test was closed. */
+    protected void afterClose() throws Exception {
     }
 
     static Candidate cand(String id, long applied) {
