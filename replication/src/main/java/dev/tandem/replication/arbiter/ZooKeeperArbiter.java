@@ -83,7 +83,7 @@ public final class ZooKeeperArbiter implements Arbiter {
         this.client = CuratorFrameworkFactory.builder()
                 .connectString(connect)
                 .sessionTimeoutMs(ms)
-                .connectionTimeoutMs(Math.max(ms, 1000))
+                .connectionTimeoutMs(ms)
                 .retryPolicy(new RetryNTimes(2, Math.max(10, ms / 20)))
                 .zookeeperFactory(new RawWatcherFactory())
                 .zkClientConfig(clientConfig(ms))
