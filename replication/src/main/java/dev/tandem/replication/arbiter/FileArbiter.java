@@ -214,19 +214,17 @@ public final class FileArbiter implements Arbiter {
                 }
                 long fence2 = maxFence(c.nodeId());
                 if (fence2 > c.appliedCount()) {
-                    // A fence landed between our first check and our grant: give the epoch straight back.
+                    // A fence landed between our first check and our grant: give the epoch back. A
+                    // released record tells the next candidate it need not wait, so it may only be
+                    // written once this epoch could have become valid (older holders are done by then).
+                    sleepNanos(validFrom - System.nanoTime());
                     writeLease(e, c.nodeId(), 1, RELEASED);
                     return refuse(c, e, "fenced: applied count " + c.appliedCount() + " is below the fence at " + fence2
                             + " (fence written while epoch " + e + " was being granted; epoch released)");
                 }
-            } catch (ArbiterException | IOException ex) {
-                try {
-                    writeLease(e, c.nodeId(), 1, RELEASED);
-                } catch (IOException ignored) {
-                    // others will see epoch e unrenewed and take over after a lease time
-                }
-                throw ex instanceof ArbiterException ae ? ae
-                        : new ArbiterException("arbiter directory " + dir + ": " + ex, ex);
+            } catch (IOException ex) {
+                // Epoch e stays unrenewed: others take over after observing it for a lease time.
+                throw new ArbiterException("arbiter directory " + dir + ": " + ex, ex);
             }
             if (v != null && !v.released()) {
                 append(ArbiterEvent.EXPIRY, m, v.holder(), "lease unchanged for " + observedFor / 1_000_000 + " ms at seq " + v.seq()
@@ -451,7 +449,9 @@ public final class FileArbiter implements Arbiter {
                 if (wasLost) {
                     logLost();
                 }
-                if (!epochExists(epoch + 1)) {
+                // A released record lets the next candidate skip the wait, so only a lease that
+                // became valid (whose start already proved older holders done) may write one.
+                if (established && !epochExists(epoch + 1)) {
                     writeLease(epoch, holder.nodeId(), ++seq, RELEASED);
                     append(ArbiterEvent.RELEASE, epoch, holder.nodeId(), wasLost ? "after losing it" : "");
                 }

@@ -113,12 +113,16 @@ abstract class ArbiterContractTest {
             for (int round = 0; round < 4; round++) {
                 CyclicBarrier start = new CyclicBarrier(n);
                 List<Future<Optional<Lease>>> results = new ArrayList<>();
+                List<Renewer> renewers = new CopyOnWriteArrayList<>();
                 for (int i = 0; i < n; i++) {
                     Arbiter a = arbiters.get(i);
                     Candidate c = cand("node" + i, 0);
                     results.add(pool.submit(() -> {
                         start.await();
-                        return a.tryAcquire(c);
+                        Optional<Lease> r = a.tryAcquire(c);
+                        // a winner keeps its lease alive, so a candidate that was scheduled late sees a live holder
+                        r.ifPresent(l -> renewers.add(new Renewer(l, a.renewInterval())));
+                        return r;
                     }));
                 }
                 List<Lease> won = new ArrayList<>();
@@ -129,6 +133,10 @@ abstract class ArbiterContractTest {
                         won.add(r.get());
                         winners.add(i);
                     }
+                }
+                for (Renewer r : renewers) {
+                    r.close();
+                    assertFalse(r.failed.get(), "the winner kept its lease");
                 }
                 assertEquals(1, won.size(), "round " + round + ": exactly one winner, got " + winners);
                 Lease l = won.get(0);
@@ -241,10 +249,11 @@ abstract class ArbiterContractTest {
         Lease now = acquireWithin(b, cand("B", 0), Duration.ofSeconds(20));
         assertEquals(2, now.epoch());
         for (int i = 0; i < 3; i++) {
+            assertTrue(now.renew(), "the new holder renews");
             assertFalse(old.renew(), "deposed renew");
             assertFalse(old.isValid(), "deposed isValid");
             assertFalse(old.fence("X", 10), "a deposed holder cannot fence");
-            Thread.sleep(lease().toMillis() / 4);
+            Thread.sleep(lease().toMillis() / 8);
         }
         assertTrue(now.renew());
         assertTrue(now.isValid());

@@ -34,7 +34,7 @@ class FileArbiterTest extends ArbiterContractTest {
 
     @Override
     protected Duration lease() {
-        return Duration.ofMillis(200);
+        return Duration.ofMillis(400);
     }
 
     /** A file-arbiter holder that dies simply stops renewing; its lease record stays as it was. */
@@ -54,7 +54,7 @@ class FileArbiterTest extends ArbiterContractTest {
      */
     @Test
     void aRenewalThatSlipsInBeforeTheGrantMakesTheNewHolderWait() throws Exception {
-        Duration lease = Duration.ofMillis(300);
+        Duration lease = Duration.ofMillis(1000); // slack for a loaded machine: the renewal must start between 0.2 and 0.8 lease times
         FileArbiter a = file(lease);
         FileArbiter b = file(lease);
         Lease old = a.tryAcquire(cand("A", 0)).orElseThrow();
@@ -90,10 +90,51 @@ class FileArbiterTest extends ArbiterContractTest {
         assertTrue(b.history().stream().anyMatch(e -> e.kind().equals(ArbiterEvent.EXPIRY) && e.detail().contains("renewed during the grant")));
     }
 
+    /**
+     * The same race, but the winner of epoch 2 finds itself fenced and gives the epoch back. Its
+     * released record would let the next candidate in at once, so it must not be written while
+     * the old holder's slipped-in renewal still makes it valid.
+     */
+    @Test
+    void aGivenBackEpochIsNotReleasedWhileTheOldHolderMayStillBeValid() throws Exception {
+        Duration lease = Duration.ofMillis(1000); // slack for a loaded machine: the renewal must start between 0.2 and 0.8 lease times
+        FileArbiter a = file(lease);
+        FileArbiter b = file(lease);
+        Lease old = a.tryAcquire(cand("A", 0)).orElseThrow();
+        CountDownLatch bDecided = new CountDownLatch(1);
+        CountDownLatch aRenewed = new CountDownLatch(1);
+        a.beforeLeaseWrite = () -> await(bDecided);
+        b.beforeCreateEpoch = () -> {
+            bDecided.countDown();
+            await(aRenewed);
+            try {
+                Files.write(b.directory().resolve("fence-00000000000000000001-abc-1"),
+                        Records.encode("fence", new java.util.LinkedHashMap<>(java.util.Map.of("epoch", "1", "node", "B", "count", "50", "by", "A"))));
+            } catch (java.io.IOException e) {
+                throw new RuntimeException(e);
+            }
+        };
+        CompletableFuture<Boolean> bRefused = CompletableFuture.supplyAsync(() -> {
+            try {
+                return b.tryAcquire(cand("B", 10)).isEmpty();
+            } catch (ArbiterException e) {
+                throw new RuntimeException(e);
+            }
+        });
+        Thread.sleep(lease.toMillis() / 2);
+        assertTrue(old.renew(), "the slipped-in renewal succeeds");
+        aRenewed.countDown();
+        a.beforeLeaseWrite = null;
+        assertTrue(bRefused.get(20, TimeUnit.SECONDS), "B is fenced");
+        Lease c = file(lease).tryAcquire(cand("C", 0)).orElseThrow();
+        assertEquals(3, c.epoch());
+        assertFalse(old.isValid(), "old and new valid at once");
+    }
+
     /** A renewal whose write lands after the next epoch was created sees it on its second check and fails. */
     @Test
     void aRenewalWrittenAfterTheGrantFailsOnItsSecondCheck() throws Exception {
-        Duration lease = Duration.ofMillis(300);
+        Duration lease = Duration.ofMillis(1000); // slack for a loaded machine: the renewal must start between 0.2 and 0.8 lease times
         FileArbiter a = file(lease);
         FileArbiter b = file(lease);
         Lease old = a.tryAcquire(cand("A", 0)).orElseThrow();
