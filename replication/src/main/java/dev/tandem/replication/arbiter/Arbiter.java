@@ -8,7 +8,7 @@ import java.util.Optional;
  * Who leads one guest stream: a test-and-set over epochs with leases, shared by every replica of
  * the stream (leader, followers, a migration destination).
  *
- * <p>Safety contract (docs/replication-protocol.md, "Arbiter"): epochs only grow; at any moment at
+ * <p>Safety contract (docs/arbiter.md): epochs only grow; at any moment at
  * most one {@link Lease} is valid, where "valid" is what {@link Lease#isValid()} answers in the
  * holder's process; a holder that cannot renew within its lease stops being valid on its own,
  * without hearing from anyone. A replica fenced out of the live set by the leader
