@@ -20,7 +20,9 @@ import java.util.concurrent.locks.LockSupport;
  * {@link System#nanoTime()} just before and just after {@code isValid()} answered true; one
  * write call: what a leader releasing output would do). Prints {@code WON EPOCH} when it wins.
  *
- * <p>Args: {@code DIR NODE_ID LEASE_MS HOLD_MS LAST_EPOCH ACT_FILE}.
+ * <p>Args: {@code DIR NODE_ID LEASE_MS HOLD_MS LAST_EPOCH ACT_FILE KILL_EVERY}: an epoch that is a
+ * multiple of KILL_EVERY (and below LAST_EPOCH) is held until the test kills the process (if the
+ * lease is lost before that, the process just waits for the kill).
  */
 public final class Contender {
     public static void main(String[] args) throws Exception {
@@ -29,6 +31,7 @@ public final class Contender {
         Duration lease = Duration.ofMillis(Long.parseLong(args[2]));
         long holdMs = Long.parseLong(args[3]);
         long lastEpoch = Long.parseLong(args[4]);
+        long killEvery = Long.parseLong(args[6]);
         PrintStream out = new PrintStream(new FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8);
         ThreadLocalRandom rnd = ThreadLocalRandom.current();
         try (FileArbiter arb = new FileArbiter(dir, lease);
@@ -43,7 +46,8 @@ public final class Contender {
                 }
                 Lease l = won.get();
                 out.println("WON " + l.epoch());
-                long end = System.nanoTime() + (holdMs / 2 + rnd.nextLong(holdMs)) * 1_000_000;
+                boolean toBeKilled = l.epoch() % killEvery == 0 && l.epoch() < lastEpoch;
+                long end = toBeKilled ? Long.MAX_VALUE : System.nanoTime() + (holdMs / 2 + rnd.nextLong(holdMs)) * 1_000_000;
                 long nextRenew = System.nanoTime() + renewEvery;
                 while (System.nanoTime() < end) {
                     if (System.nanoTime() >= nextRenew) {
@@ -62,6 +66,11 @@ public final class Contender {
                     LockSupport.parkNanos(1_000_000);
                 }
                 out.println((l.isValid() ? "RELEASE " : "LOST ") + l.epoch());
+                if (toBeKilled) {
+                    while (true) {
+                        LockSupport.parkNanos(1_000_000_000L); // lost early: wait for the kill without releasing
+                    }
+                }
                 l.close();
                 LockSupport.parkNanos(rnd.nextLong(1_000_000, 5_000_000));
             }

@@ -37,13 +37,15 @@ class FileArbiterProcessTest {
 
     private final Map<Long, String> winners = new ConcurrentHashMap<>();
     private long killedHolders;
+    private long killEvery;
+    private long lastEpoch;
     private final List<String> doubleWins = java.util.Collections.synchronizedList(new ArrayList<>());
 
     private final class Proc {
         final String node;
         final Process p;
         final Path acts;
-        volatile long holding = -1;
+        volatile long toKill = -1;
 
         Proc(String node, Process p, Path acts) {
             this.node = node;
@@ -58,9 +60,9 @@ class FileArbiterProcessTest {
                             if (prev != null) {
                                 doubleWins.add("epoch " + e + " won by " + prev + " and " + node);
                             }
-                            holding = e;
-                        } else if (line.startsWith("RELEASE ") || line.startsWith("LOST ")) {
-                            holding = -1;
+                            if (e % killEvery == 0 && e < lastEpoch) {
+                                toKill = e; // it holds this epoch until killed
+                            }
                         }
                     }
                 } catch (IOException ignored) {
@@ -83,8 +85,14 @@ class FileArbiterProcessTest {
         run(5, 200, 5, 150, 40);
     }
 
-    /** {@code n} processes until epoch {@code rounds}; every {@code killEvery}-th epoch's holder is killed mid-lease and replaced. */
+    /**
+     * {@code n} processes until epoch {@code rounds}; the holder of every {@code killEvery}-th epoch
+     * keeps it (renewing, acting) until the test kills it with SIGKILL 5..holdMs/2 ms after its
+     * WON line, and a new process replaces it.
+     */
     private void run(int n, long rounds, int killEvery, long leaseMs, long holdMs) throws Exception {
+        this.killEvery = killEvery;
+        this.lastEpoch = rounds;
         Path dir = tmp.resolve("arb");
         Random rnd = new Random(42);
         List<Proc> procs = new ArrayList<>();
@@ -98,20 +106,18 @@ class FileArbiterProcessTest {
             }
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30 + rounds / 2);
             long killed = 0;
-            long lastKilledEpoch = 0;
             Path lastEpochFile = dir.resolve(String.format("epoch-%020d", rounds));
             while (!Files.exists(lastEpochFile)) {
                 if (System.nanoTime() > deadline) {
                     fail("only reached epoch " + winners.keySet().stream().mapToLong(Long::longValue).max().orElse(0) + " of " + rounds);
                 }
                 for (Proc p : List.copyOf(procs)) {
-                    long e = p.holding;
-                    if (e > 0 && e % killEvery == 0 && e > lastKilledEpoch && e < rounds) {
+                    long e = p.toKill;
+                    if (e > 0) {
                         Thread.sleep(5 + rnd.nextInt((int) holdMs / 2));
                         p.p.destroyForcibly(); // SIGKILL
                         p.p.waitFor(10, TimeUnit.SECONDS);
                         killed++;
-                        lastKilledEpoch = e;
                         procs.remove(p);
                         Proc q = start(dir, "p" + next++, leaseMs, holdMs, rounds);
                         procs.add(q);
@@ -141,12 +147,14 @@ class FileArbiterProcessTest {
         }
         Map<Long, String> grants = new TreeMap<>();
         int expiries = 0;
+        java.util.Set<Long> expired = new java.util.HashSet<>();
         for (ArbiterEvent ev : history) {
             if (ev.kind().equals(ArbiterEvent.GRANT)) {
                 String prev = grants.put(ev.epoch(), ev.nodeId());
                 assertEquals(null, prev, "epoch " + ev.epoch() + " granted twice");
             } else if (ev.kind().equals(ArbiterEvent.EXPIRY)) {
                 expiries++;
+                expired.add(ev.epoch());
             }
         }
         long maxEpoch = ((TreeMap<Long, String>) grants).lastKey();
@@ -155,7 +163,9 @@ class FileArbiterProcessTest {
         for (Map.Entry<Long, String> w : winners.entrySet()) {
             assertEquals(grants.get(w.getKey()), w.getValue(), "the process that said WON " + w.getKey() + " is the one the arbiter granted");
         }
-        assertTrue(expiries >= 1, "killed holders' leases expired: " + expiries);
+        for (long e = killEvery; e < rounds; e += killEvery) {
+            assertTrue(expired.contains(e), "the killed holder's epoch " + e + " expired: " + expired);
+        }
 
         // Valid instants. Each act says: the lease was valid at some instant in [before, after].
         // Per epoch: the latest 'before' and the earliest 'after' (for proven overlaps), and the
@@ -205,7 +215,7 @@ class FileArbiterProcessTest {
             latestEpoch = s.getKey();
         }
         assertEquals(per.size() - 1, separated, "every epoch's valid instants provably after all earlier ones");
-        assertTrue(killedHolders >= rounds / killEvery - 1, "killed " + killedHolders + " holders");
+        assertEquals((rounds - 1) / killEvery, killedHolders, "holders killed mid-lease");
         System.out.printf("arbiter process race: %d epochs, %d processes started, %d acts, %d expiries,"
                 + " smallest gap between epochs' valid instants %.3f ms%n", rounds, all.size(), acts, expiries, minGap / 1e6);
         System.out.printf("  killed holders: %d%n", killedHolders);
@@ -216,7 +226,8 @@ class FileArbiterProcessTest {
         Path acts = tmp.resolve(node + ".acts");
         ProcessBuilder pb = new ProcessBuilder(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
                 "-cp", System.getProperty("java.class.path"), Contender.class.getName(),
-                dir.toString(), node, Long.toString(leaseMs), Long.toString(holdMs), Long.toString(rounds), acts.toString());
+                dir.toString(), node, Long.toString(leaseMs), Long.toString(holdMs), Long.toString(rounds), acts.toString(),
+                Long.toString(killEvery));
         pb.redirectError(tmp.resolve(node + ".err").toFile());
         return new Proc(node, pb.start(), acts);
     }
