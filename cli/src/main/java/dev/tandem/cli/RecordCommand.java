@@ -1,5 +1,6 @@
 package dev.tandem.cli;
 
+import dev.tandem.cli.net.Networking;
 import dev.tandem.core.machine.Machine;
 import dev.tandem.core.machine.TimingMode;
 import dev.tandem.core.replay.GuestSpec;
@@ -27,8 +28,9 @@ final class RecordCommand implements Callable<Integer> {
     @Option(names = "--log", required = true, description = "log file to write")
     Path log;
 
-    @Option(names = "--timing", defaultValue = "virtual",
-            description = "virtual (guest time from instruction count; default) or host (guest time follows the host clock)")
+    @Option(names = "--timing",
+            description = "virtual (guest time from instruction count; the default without a network card) or host "
+                    + "(guest time follows the host clock; the default with one)")
     String timing;
 
     @Option(names = "--checkpoint-every", defaultValue = "500000000",
@@ -57,19 +59,23 @@ final class RecordCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (checkpointEvery < 0) throw new IllegalArgumentException("--checkpoint-every must be >= 0");
         var cfg = guest.config();
-        TimingMode mode = parseTiming(timing);
+        TimingMode mode = guest.timing(timing);
         String serialSpec = serial != null ? serial : (guest.hasSerialConsole() ? "stdio" : "none");
         PrintStream out = System.out;
         try (SerialConsole console = SerialConsole.open(serialSpec);
+                Networking nets = Networking.open(guest.net(), guest.pcap);
                 OutputStream file = Files.newOutputStream(log);
                 LogWriter w = new LogWriter(file)) {
-            Recorder rec = new Recorder(HostWorld.system(console::poll), w, checkpointEvery);
+            Recorder rec = new Recorder(HostWorld.system(console::poll, nets), w, checkpointEvery);
+            rec.setCatchUpWhenHaltedOnly(!guest.net().isEmpty());
             Machine m = new Machine(cfg, rec);
             m.setTimingMode(mode);
             m.setDebugConsole(b -> out.write(b));
             m.setSerial(0, console);
             GuestSpec.load(m, guest.spec());
             w.writeHeader(rec.header(m, guest.spec()));
+            nets.attach(m);
+            nets.setMachineThread(Thread.currentThread());
             long limit = maxInstructions == null ? Long.MAX_VALUE : maxInstructions;
             if (maxGuestSeconds != null) {
                 if (!(maxGuestSeconds >= 0)) throw new IllegalArgumentException("--max-guest-seconds must be >= 0");
@@ -102,6 +108,7 @@ final class RecordCommand implements Callable<Integer> {
                     rec.checkpointsWritten(), rec.checkpointNanos() / 1e9,
                     rec.checkpointNanos() / 1e6 / Math.max(1, rec.checkpointsWritten()),
                     100.0 * rec.checkpointNanos() / Math.max(1, t1 - t0));
+            for (String line : nets.summary()) System.err.println("[tandem] " + line);
             return Main.EXIT_OK;
         }
     }

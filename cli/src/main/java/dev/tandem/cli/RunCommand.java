@@ -1,5 +1,6 @@
 package dev.tandem.cli;
 
+import dev.tandem.cli.net.Networking;
 import dev.tandem.core.boot.LinuxBootInfo;
 import dev.tandem.core.machine.Machine;
 import dev.tandem.core.machine.MachineConfig;
@@ -49,6 +50,10 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--snapshot-file", description = "snapshot file written at --snapshot-at")
     Path snapshotFile;
 
+    @Option(names = "--timing", description = "virtual (guest time from the instruction count) or host (guest time "
+            + "follows the host clock); default: host with a network card, else virtual (a restored machine keeps its own)")
+    String timing;
+
     @Option(names = "--restore", description = "continue the machine saved in this snapshot file instead of booting "
             + "a guest (machine configuration, memory size and instruction count come from the snapshot)")
     Path restore;
@@ -75,11 +80,14 @@ final class RunCommand implements Callable<Integer> {
         if (linux) m.io().setUnhandledHook(p -> LOG.debug("unhandled I/O port 0x{} (reads as all ones)", Integer.toHexString(p)));
         else m.io().setUnhandledHook(p -> LOG.info("unhandled I/O port 0x{} (reads as all ones)", Integer.toHexString(p)));
         String serialSpec = serial != null ? serial : (guestOptions.hasSerialConsole() ? "stdio" : "none");
-        try (SerialConsole console = SerialConsole.open(serialSpec)) {
+        try (SerialConsole console = SerialConsole.open(serialSpec);
+                Networking nets = Networking.open(guestOptions.net(), guestOptions.pcap)) {
             m.setSerial(0, console);
-            // serial input enters through the nondeterminism boundary (live: no log)
-            m.setHostInputs(new dev.tandem.core.replay.Recorder(
-                    dev.tandem.core.replay.HostWorld.system(console::poll), null, 0));
+            // serial input and received frames enter through the nondeterminism boundary (live: no log)
+            var live = new dev.tandem.core.replay.Recorder(dev.tandem.core.replay.HostWorld.system(console::poll, nets), null, 0);
+            live.setCatchUpWhenHaltedOnly(!guestOptions.net().isEmpty());
+            m.setHostInputs(live);
+            if (restore == null || timing != null) m.setTimingMode(guestOptions.timing(timing));
             m.setSliceHook(mm -> {
                 if (profileEip != null) eipHist.merge(mm.cpu().eip & ~0xF, 1, Integer::sum);
             });
@@ -94,6 +102,8 @@ final class RunCommand implements Callable<Integer> {
                     }
                 }
             }
+            nets.attach(m);
+            nets.setMachineThread(Thread.currentThread());
             long limit = maxInstructions == null ? Long.MAX_VALUE : maxInstructions;
             Runtime.getRuntime().addShutdownHook(new Thread(m::requestStop));
             long startIcount = m.cpu().icount();
@@ -131,6 +141,7 @@ final class RunCommand implements Callable<Integer> {
             System.err.printf("[tandem] %s after %,d instructions in %.3f s (%.1f MIPS host speed)%n",
                     describe(exit), n, secs, (n - startIcount) / secs / 1e6);
             if (snapshotAt != null || restore != null) System.err.printf("[tandem] final %s%n", StateHasher.digest(m));
+            for (String line : nets.summary()) System.err.println("[tandem] " + line);
             if (snapshotDue) {
                 System.err.printf("[tandem] error: the run ended (%s) at %,d instructions, before --snapshot-at %,d; "
                         + "no snapshot written%n", describe(exit), n, snapshotAt);

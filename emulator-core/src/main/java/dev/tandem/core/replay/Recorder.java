@@ -84,7 +84,7 @@ public final class Recorder implements HostInputs {
                 guestStartTicks = ticks;
             } else {
                 delta = hostTicks(m) - ticks;
-                if (delta > 0) m.advanceTime(delta);
+                if (delta > 0 && (!catchUpWhenHaltedOnly || m.cpu().halted)) m.advanceTime(delta);
                 else delta = 0;
             }
         }
@@ -115,7 +115,8 @@ public final class Recorder implements HostInputs {
 
     /**
      * Slices end at least this often (in instructions) while a network card is plugged, so a frame
-     * waiting on the host reaches a busy guest within about a millisecond of guest time.
+     * waiting on the host reaches a busy guest within about a millisecond of guest time. The
+     * replay cuts its slices at the same counts ({@link Replayer#nextBoundary}).
      */
     public static final long FRAME_POLL_INSTRUCTIONS = 100_000;
     private final byte[] frameBuf = new byte[VirtioNet.MAX_FRAME];
@@ -156,7 +157,7 @@ public final class Recorder implements HostInputs {
         }
     }
 
-    private static boolean anyNic(Machine m) {
+    static boolean anyNic(Machine m) {
         for (int s = 0; s < Machine.NIC_SLOTS; s++) if (m.nic(s).present()) return true;
         return false;
     }
@@ -262,6 +263,21 @@ public final class Recorder implements HostInputs {
     /** Host time spent computing and writing those digests, in ns (the main cost of recording). */
     public long checkpointNanos() {
         return checkpointNanos;
+    }
+
+    private boolean catchUpWhenHaltedOnly;
+
+    /**
+     * Host-clock mode: with {@code true}, guest time catches up with the host clock only at
+     * boundaries where the CPU is halted (waiting for an interrupt), never while it runs. A busy
+     * guest then sees time advance at the nominal speed with no jumps, so timing loops (the
+     * kernel's TSC calibration against the PIT, which a jump between its last TSC read and its
+     * PIT poll fools into a far too low frequency) measure correctly, and the lag is made up when
+     * the guest next idles. The default ({@code false}) catches up at every boundary. Only the
+     * live source changes: the log records whichever jumps were taken, and replay applies them.
+     */
+    public void setCatchUpWhenHaltedOnly(boolean b) {
+        this.catchUpWhenHaltedOnly = b;
     }
 
     /** Number of received frames handed to network cards (each one a FRAME record when logging). */

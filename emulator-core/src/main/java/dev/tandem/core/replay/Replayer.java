@@ -204,7 +204,15 @@ public final class Replayer implements HostInputs {
 
     @Override
     public long nextBoundary(Machine m) {
-        return next.icount();
+        long nb = next.icount();
+        // The recorder ends a slice at least every FRAME_POLL_INSTRUCTIONS while a network card is
+        // plugged; the replay must cut its slices at the same counts, because a timer the guest arms
+        // in the middle of a slice fires at the next slice boundary.
+        if (Recorder.anyNic(m)) {
+            long poll = m.cpu().icount + Recorder.FRAME_POLL_INSTRUCTIONS;
+            if (nb <= m.cpu().icount || nb > poll) nb = poll;
+        }
+        return nb;
     }
 
     @Override
