@@ -27,7 +27,19 @@ final class GuestProcess implements AutoCloseable {
 
     /** Runs {@code prefix... java -cp <this classpath> dev.tandem.cli.Main args...}. */
     GuestProcess(String name, List<String> prefix, String... args) throws IOException {
+        this(name, tandemCommand(prefix, args));
+    }
+
+    /** Runs any command with its console on stdin/stdout (QEMU with -nographic, for comparisons). */
+    GuestProcess(String name, List<String> cmd) throws IOException {
         this.name = name;
+        process = new ProcessBuilder(cmd).start();
+        in = process.getOutputStream();
+        pump(process.getInputStream(), out, name + "-stdout");
+        pump(process.getErrorStream(), err, name + "-stderr");
+    }
+
+    static List<String> tandemCommand(List<String> prefix, String... args) {
         List<String> cmd = new ArrayList<>(prefix);
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-XX:+UseParallelGC");
@@ -35,10 +47,7 @@ final class GuestProcess implements AutoCloseable {
         cmd.add(System.getProperty("java.class.path"));
         cmd.add("dev.tandem.cli.Main");
         cmd.addAll(List.of(args));
-        process = new ProcessBuilder(cmd).start();
-        in = process.getOutputStream();
-        pump(process.getInputStream(), out, name + "-stdout");
-        pump(process.getErrorStream(), err, name + "-stderr");
+        return cmd;
     }
 
     private static void pump(InputStream s, StringBuffer to, String thread) {

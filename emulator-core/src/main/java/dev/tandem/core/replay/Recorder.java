@@ -84,7 +84,15 @@ public final class Recorder implements HostInputs {
                 guestStartTicks = ticks;
             } else {
                 delta = hostTicks(m) - ticks;
-                if (delta > 0 && (!catchUpWhenHaltedOnly || m.cpu().halted)) m.advanceTime(delta);
+                if (catchUpWhenHaltedOnly) {
+                    if (!m.cpu().halted) {
+                        delta = 0;
+                    } else {
+                        long next = m.scheduler().nextDeadline();
+                        if (next != Scheduler.NEVER) delta = Math.min(delta, m.ticksAtOrAfterNs(next) - ticks);
+                    }
+                }
+                if (delta > 0) m.advanceTime(delta);
                 else delta = 0;
             }
         }
@@ -269,12 +277,15 @@ public final class Recorder implements HostInputs {
 
     /**
      * Host-clock mode: with {@code true}, guest time catches up with the host clock only at
-     * boundaries where the CPU is halted (waiting for an interrupt), never while it runs. A busy
-     * guest then sees time advance at the nominal speed with no jumps, so timing loops (the
-     * kernel's TSC calibration against the PIT, which a jump between its last TSC read and its
-     * PIT poll fools into a far too low frequency) measure correctly, and the lag is made up when
-     * the guest next idles. The default ({@code false}) catches up at every boundary. Only the
-     * live source changes: the log records whichever jumps were taken, and replay applies them.
+     * boundaries where the CPU is halted (waiting for an interrupt), never while it runs, and each
+     * time at most to the next timer deadline. A busy guest then sees time advance at the nominal
+     * speed with no jumps, so timing loops (the kernel's TSC calibration against the PIT, which a
+     * jump between its last TSC read and its PIT poll fools into a far too low frequency) measure
+     * correctly; when the guest idles, it runs through its timer events one by one (as in virtual
+     * time) until it has caught up with the host, instead of seeing one jump of the whole lag
+     * (which the kernel reports as an RCU stall). The default ({@code false}) catches up fully at
+     * every boundary. Only the live source changes: the log records whichever jumps were taken,
+     * and replay applies them.
      */
     public void setCatchUpWhenHaltedOnly(boolean b) {
         this.catchUpWhenHaltedOnly = b;

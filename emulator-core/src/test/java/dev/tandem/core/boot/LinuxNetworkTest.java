@@ -13,13 +13,15 @@ import org.junit.jupiter.api.Test;
 /**
  * The Debian guest with a virtio network card: the driver binds (legacy virtio-pci, INTx on the
  * 8259 through the PIIX3 routing), the init script configures eth0 from tandem.ip=, and the guest
- * pings an in-process peer on its wire.
+ * pings an in-process peer on its wire. Long suite ({@code -Dtandem.long=true}): the CLI's socket and
+ * TAP tests cover the same path with real processes in the default run.
  */
 class LinuxNetworkTest {
     static final String CMDLINE = "console=ttyS0 nokaslr cryptomgr.notests acpi=off tandem.ip=10.0.2.15/24";
 
     @Test
     void guestPingsPeer() throws Exception {
+        assumeTrue(Boolean.getBoolean("tandem.long"), "long suite only (-Dtandem.long=true)");
         assumeTrue(LinuxGuestHarness.guestPresent(), "no Linux guest at " + LinuxGuestHarness.guestDir().toAbsolutePath());
         LinuxGuestHarness g = new LinuxGuestHarness(128, CMDLINE, true);
         g.machine.plugNic(0, VirtioNet.parseMac("52:54:00:12:34:56"));
@@ -27,7 +29,6 @@ class LinuxNetworkTest {
         g.machine.nic(0).setFrameSink(peer);
         g.machine.setHostInputs(new Recorder(HostWorld.system(() -> -1, peer), null, 0));
         g.waitFor("/ # ", 20_000_000_000L);
-        System.out.println(g.output());
         String ping = g.command("ping -c 3 10.0.2.2", 4_000_000_000L);
         System.out.println(ping);
         assertTrue(ping.contains("3 packets transmitted, 3 packets received"), ping);

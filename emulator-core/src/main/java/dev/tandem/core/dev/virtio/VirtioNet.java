@@ -26,9 +26,15 @@ import org.slf4j.LoggerFactory;
  * clears it and lowers the interrupt line), then the network configuration: MAC address (6 bytes,
  * writable as legacy drivers may) and link status (u16, link up).
  *
- * <p>Offered features: MAC and STATUS only: no checksum or segmentation offload, no mergeable
- * receive buffers, no control queue, no indirect descriptors, no event index. Every frame carries
- * the 10-byte legacy {@code virtio_net_hdr} (zeros on receive, ignored on transmit). Queue 0
+ * <p>Offered features: MAC, STATUS, and on the transmit side checksum offload (CSUM) and TCP
+ * segmentation offload for IPv4 (HOST_TSO4): the driver may hand over a frame whose TCP or UDP
+ * checksum is still to be computed ({@code NEEDS_CSUM}: the card completes it from
+ * {@code csum_start}, storing it at {@code csum_start + csum_offset}) and TCP/IPv4 frames of up to
+ * 64 KiB that the card cuts into {@code gso_size} segments (IP length, identification and
+ * checksum, TCP sequence number, flags and checksum per segment, as the guest's own GSO would).
+ * This moves per-packet work from emulated guest instructions to the host. Not offered: receive
+ * offloads, mergeable receive buffers, the control queue, indirect descriptors, the event index.
+ * Every frame carries the 10-byte legacy {@code virtio_net_hdr} (zeros on receive). Queue 0
  * receives, queue 1 transmits, each 256 entries.
  *
  * <p>Determinism: transmission happens synchronously inside the guest's write to the notify
@@ -69,9 +75,17 @@ public final class VirtioNet implements IoDevice, PciFunction {
     static final int REG_ISR = 0x13;
     static final int REG_CONFIG = 0x14;
 
+    public static final int F_CSUM = 1;
     public static final int F_MAC = 1 << 5;
+    public static final int F_HOST_TSO4 = 1 << 11;
     public static final int F_STATUS = 1 << 16;
-    static final int DEVICE_FEATURES = F_MAC | F_STATUS;
+    static final int DEVICE_FEATURES = F_CSUM | F_MAC | F_HOST_TSO4 | F_STATUS;
+    static final int HDR_F_NEEDS_CSUM = 1;
+    static final int GSO_NONE = 0;
+    static final int GSO_TCPV4 = 1;
+    static final int GSO_ECN = 0x80;
+    /** Longest transmit chain: a 64 KiB IPv4 packet in an Ethernet frame with a VLAN tag, plus the header. */
+    static final int MAX_TX_CHAIN = HDR_LEN + 18 + 65535;
 
     public static final int STATUS_ACKNOWLEDGE = 1;
     public static final int STATUS_DRIVER = 2;
@@ -89,7 +103,9 @@ public final class VirtioNet implements IoDevice, PciFunction {
     private final Virtqueue[] queues;
     private FrameSink sink = FrameSink.NONE;
     private Runnable intxListener = () -> { };
-    private final byte[] txBuf = new byte[HDR_LEN + MAX_FRAME];
+    private final byte[] txBuf = new byte[MAX_TX_CHAIN];
+    /** One TCP segment cut from a large transmitted frame. */
+    private final byte[] segBuf = new byte[MAX_TX_CHAIN];
 
     // ---- state
     private boolean present;
@@ -355,15 +371,7 @@ public final class VirtioNet implements IoDevice, PciFunction {
             int len = gatherTx(q, head);
             q.pushUsed(head, 0);
             used = true;
-            if (len < 0) continue;
-            int frameLen = len - HDR_LEN;
-            if (frameLen < MIN_FRAME) {
-                dropped++;
-                warn("transmitted frame of " + Math.max(frameLen, 0) + " bytes is shorter than an Ethernet header; dropped");
-                continue;
-            }
-            txFrames++;
-            sink.transmitted(slot, txBuf, HDR_LEN, frameLen);
+            if (len >= 0) deliverTx(len - HDR_LEN);
         }
         if (used) interruptAfterUse(q);
     }
@@ -385,7 +393,7 @@ public final class VirtioNet implements IoDevice, PciFunction {
                 else if (!GuestRam.inRam(mem, addr, len)) {
                     bad = String.format("buffer 0x%x+%d outside RAM", addr, len);
                 } else if (total + len > txBuf.length) {
-                    bad = "frame longer than " + MAX_FRAME + " bytes";
+                    bad = "frame longer than " + (txBuf.length - HDR_LEN) + " bytes";
                 } else {
                     GuestRam.copyIn(mem, (int) addr, txBuf, total, (int) len);
                     total += (int) len;
@@ -398,6 +406,149 @@ public final class VirtioNet implements IoDevice, PciFunction {
             warn("transmit chain at descriptor " + head + ": " + bad + "; dropped");
             return -1;
         }
+    }
+
+    /** Applies the offloads the header asks for and hands the frame (or its segments) to the sink. */
+    private void deliverTx(int frameLen) {
+        if (frameLen < MIN_FRAME) {
+            dropTx("transmitted frame of " + Math.max(frameLen, 0) + " bytes is shorter than an Ethernet header");
+            return;
+        }
+        int flags = txBuf[0] & 0xFF;
+        int gso = txBuf[1] & 0xFF & ~GSO_ECN;
+        int gsoSize = le16(txBuf, 4);
+        int csumStart = le16(txBuf, 6);
+        int csumOffset = le16(txBuf, 8);
+        if (gso != GSO_NONE) {
+            if (gso != GSO_TCPV4 || (driverFeatures & F_HOST_TSO4) == 0) {
+                dropTx("transmitted frame asks for segmentation type " + gso + ", which was not negotiated");
+                return;
+            }
+            segmentTcp4(frameLen, gsoSize);
+            return;
+        }
+        if ((flags & HDR_F_NEEDS_CSUM) != 0) {
+            if ((driverFeatures & F_CSUM) == 0) {
+                dropTx("transmitted frame asks for checksum offload, which was not negotiated");
+                return;
+            }
+            if (csumStart + csumOffset + 2 > frameLen || csumOffset > frameLen) {
+                dropTx("checksum offload position " + csumStart + "+" + csumOffset + " lies outside the " + frameLen
+                        + "-byte frame");
+                return;
+            }
+            int sum = onesComplementSum(txBuf, HDR_LEN + csumStart, frameLen - csumStart, 0);
+            put16(txBuf, HDR_LEN + csumStart + csumOffset, ~sum & 0xFFFF);
+        }
+        if (frameLen > MAX_FRAME) {
+            dropTx("transmitted frame of " + frameLen + " bytes is longer than " + MAX_FRAME);
+            return;
+        }
+        txFrames++;
+        sink.transmitted(slot, txBuf, HDR_LEN, frameLen);
+    }
+
+    private void dropTx(String why) {
+        dropped++;
+        warn(why + "; dropped");
+    }
+
+    /**
+     * TCP segmentation offload: cuts the TCP/IPv4 frame in {@link #txBuf} (after the header) into
+     * segments of at most {@code mss} payload bytes, each a complete frame with its own IP
+     * length, identification (incremented) and checksum, TCP sequence number and checksum; FIN
+     * and PSH stay on the last segment only, CWR on the first only.
+     */
+    private void segmentTcp4(int frameLen, int mss) {
+        int f = HDR_LEN;
+        int l3 = 14;
+        int etype = be16(txBuf, f + 12);
+        if (etype == 0x8100) {
+            l3 = 18;
+            etype = be16(txBuf, f + 16);
+        }
+        String bad = null;
+        int ihl = 0;
+        int thl = 0;
+        if (etype != 0x0800) bad = "not IPv4 (ethertype 0x" + Integer.toHexString(etype) + ")";
+        else if (frameLen < l3 + 20) bad = "IPv4 header cut short";
+        else {
+            ihl = (txBuf[f + l3] & 0x0F) * 4;
+            if ((txBuf[f + l3] & 0xF0) != 0x40 || ihl < 20) bad = "bad IPv4 header";
+            else if ((txBuf[f + l3 + 9] & 0xFF) != 6) bad = "not TCP";
+            else if (frameLen < l3 + ihl + 20) bad = "TCP header cut short";
+            else {
+                thl = ((txBuf[f + l3 + ihl + 12] >> 4) & 0x0F) * 4;
+                if (thl < 20 || frameLen < l3 + ihl + thl) bad = "bad TCP header";
+                else if (mss == 0) bad = "segment size 0";
+                else if (l3 + ihl + thl + Math.min(mss, frameLen - l3 - ihl - thl) > MAX_FRAME) bad = "segments longer than " + MAX_FRAME;
+            }
+        }
+        if (bad != null) {
+            dropTx("TCP segmentation offload: " + bad);
+            return;
+        }
+        int l4 = l3 + ihl;
+        int hdrs = l4 + thl;
+        int payload = frameLen - hdrs;
+        int id0 = be16(txBuf, f + l3 + 4);
+        long seq0 = be32(txBuf, f + l4 + 4) & 0xFFFF_FFFFL;
+        int tcpFlags = txBuf[f + l4 + 13] & 0xFF;
+        int off = 0;
+        for (int i = 0; ; i++) {
+            int len = Math.min(mss, payload - off);
+            boolean last = off + len >= payload;
+            System.arraycopy(txBuf, f, segBuf, 0, hdrs);
+            System.arraycopy(txBuf, f + hdrs + off, segBuf, hdrs, len);
+            put16(segBuf, l3 + 2, ihl + thl + len); // IP total length
+            put16(segBuf, l3 + 4, id0 + i);
+            put16(segBuf, l3 + 10, 0);
+            put16(segBuf, l3 + 10, ~onesComplementSum(segBuf, l3, ihl, 0) & 0xFFFF);
+            put32(segBuf, l4 + 4, (int) (seq0 + off));
+            int fl = tcpFlags;
+            if (!last) fl &= ~0x09; // FIN, PSH
+            if (i > 0) fl &= ~0x80; // CWR
+            segBuf[l4 + 13] = (byte) fl;
+            put16(segBuf, l4 + 16, 0);
+            int pseudo = onesComplementSum(segBuf, l3 + 12, 8, 0) + 6 + thl + len; // addresses, protocol, TCP length
+            put16(segBuf, l4 + 16, ~onesComplementSum(segBuf, l4, thl + len, pseudo) & 0xFFFF);
+            txFrames++;
+            sink.transmitted(slot, segBuf, 0, hdrs + len);
+            off += len;
+            if (last) return;
+        }
+    }
+
+    /** The 16-bit ones' complement sum (folded, not inverted) of {@code len} bytes, big-endian words, plus {@code initial}. */
+    static int onesComplementSum(byte[] b, int off, int len, long initial) {
+        long sum = initial;
+        int end = off + (len & ~1);
+        for (int i = off; i < end; i += 2) sum += ((b[i] & 0xFF) << 8) | (b[i + 1] & 0xFF);
+        if ((len & 1) != 0) sum += (b[off + len - 1] & 0xFF) << 8;
+        while ((sum >>> 16) != 0) sum = (sum & 0xFFFF) + (sum >>> 16);
+        return (int) sum;
+    }
+
+    private static int le16(byte[] b, int o) {
+        return (b[o] & 0xFF) | (b[o + 1] & 0xFF) << 8;
+    }
+
+    private static int be16(byte[] b, int o) {
+        return (b[o] & 0xFF) << 8 | (b[o + 1] & 0xFF);
+    }
+
+    private static int be32(byte[] b, int o) {
+        return be16(b, o) << 16 | be16(b, o + 2);
+    }
+
+    private static void put16(byte[] b, int o, int v) {
+        b[o] = (byte) (v >>> 8);
+        b[o + 1] = (byte) v;
+    }
+
+    private static void put32(byte[] b, int o, int v) {
+        put16(b, o, v >>> 16);
+        put16(b, o + 2, v);
     }
 
     // ------------------------------------------------------------------ receive

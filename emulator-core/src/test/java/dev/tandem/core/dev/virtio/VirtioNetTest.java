@@ -190,7 +190,7 @@ class VirtioNetTest {
         cfgWrite(DEV, 0x10, 4, 0xD000);
         assertEquals(0xD001, cfgRead(DEV, 0x10, 4));
         assertEquals(0xFF, io.in(IO + 0x12, 1), "old window unmapped");
-        assertEquals(0x0001_0020, io.in(0xD000, 4), "device features MAC | STATUS at the new window");
+        assertEquals(VirtioNet.DEVICE_FEATURES, io.in(0xD000, 4), "device features at the new window");
         assertEquals(0x52, io.in(0xD000 + 0x14, 1));
         // low address bits are not writable
         cfgWrite(DEV, 0x10, 4, 0xD01F);
@@ -199,7 +199,7 @@ class VirtioNetTest {
         cfgWrite(DEV, 0x04, 2, 0x0004);
         assertEquals(0xFFFF_FFFF, io.in(0xD000, 4));
         cfgWrite(DEV, 0x04, 2, 0x0005);
-        assertEquals(0x0001_0020, io.in(0xD000, 4));
+        assertEquals(VirtioNet.DEVICE_FEATURES, io.in(0xD000, 4));
         // a range beyond 64 KiB does not decode
         cfgWrite(DEV, 0x10, 4, 0x1_0000);
         assertEquals(0xFFFF_FFFF, io.in(0xD000, 4));
@@ -208,11 +208,11 @@ class VirtioNetTest {
 
     @Test
     void registersAndMac() {
-        assertEquals(VirtioNet.F_MAC | VirtioNet.F_STATUS, io.in(IO, 4));
+        assertEquals(VirtioNet.F_MAC | VirtioNet.F_STATUS | VirtioNet.F_CSUM | VirtioNet.F_HOST_TSO4, io.in(IO, 4));
         for (int i = 0; i < 6; i++) assertEquals(MAC[i] & 0xFF, io.in(IO + 0x14 + i, 1));
         assertEquals(1, io.in(IO + 0x1A, 2), "link up");
         io.out(IO + 4, 4, 0xFFFF_FFFF);
-        assertEquals(VirtioNet.F_MAC | VirtioNet.F_STATUS, io.in(IO + 4, 4), "only offered features stick");
+        assertEquals(VirtioNet.DEVICE_FEATURES, io.in(IO + 4, 4), "only offered features stick");
         io.out(IO + 0x0E, 2, 5);
         assertEquals(0, io.in(IO + 0x0C, 2), "no queue 5");
         // legacy drivers set the MAC through the configuration bytes; a reset restores the configured one
@@ -422,6 +422,148 @@ class VirtioNetTest {
         int usedPage = used(RXQ_PFN) >>> 12;
         assertTrue((dirty[usedPage >>> 6] & (1L << usedPage)) != 0, "used ring page dirty");
         mem.stopDirtyTracking();
+    }
+
+    // ------------------------------------------------------------------ offloads
+
+    /** A TCP/IPv4 frame: Ethernet, 20-byte IP header, TCP header with a 12-byte option, payload. */
+    static byte[] tcpFrame(int payload, int tcpFlags) {
+        int thl = 32;
+        byte[] f = new byte[14 + 20 + thl + payload];
+        f[12] = 0x08;
+        f[14] = 0x45;
+        int total = 20 + thl + payload;
+        f[16] = (byte) (total >> 8);
+        f[17] = (byte) total;
+        f[18] = 0x12; // identification 0x1234
+        f[19] = 0x34;
+        f[22] = 64;
+        f[23] = 6;
+        byte[] src = {10, 0, 2, 15};
+        byte[] dst = {10, 0, 2, 2};
+        System.arraycopy(src, 0, f, 26, 4);
+        System.arraycopy(dst, 0, f, 30, 4);
+        int t = 34;
+        f[t] = 0x00; // port 80 -> 40000
+        f[t + 1] = 80;
+        f[t + 2] = (byte) 0x9C;
+        f[t + 3] = 0x40;
+        f[t + 4] = (byte) 0xFF; // sequence 0xFFFFF000: wraps during the segments
+        f[t + 5] = (byte) 0xFF;
+        f[t + 6] = (byte) 0xF0;
+        f[t + 12] = (byte) ((thl / 4) << 4);
+        f[t + 13] = (byte) tcpFlags;
+        f[t + 14] = 0x10; // window
+        f[t + 20] = 1; // NOP, NOP, timestamp option
+        f[t + 21] = 1;
+        f[t + 22] = 8;
+        f[t + 23] = 10;
+        for (int i = 0; i < payload; i++) f[14 + 20 + thl + i] = (byte) (i * 7 + 3);
+        return f;
+    }
+
+    static int sum(byte[] b, int off, int len, long initial) {
+        return VirtioNet.onesComplementSum(b, off, len, initial);
+    }
+
+    /** True if the IPv4 header and the TCP checksum of {@code f} verify. */
+    static boolean checksumsValid(byte[] f) {
+        int ihl = (f[14] & 0x0F) * 4;
+        if (sum(f, 14, ihl, 0) != 0xFFFF) return false;
+        int tcpLen = f.length - 14 - ihl;
+        int pseudo = sum(f, 26, 8, 0) + 6 + tcpLen;
+        return sum(f, 14 + ihl, tcpLen, pseudo) == 0xFFFF;
+    }
+
+    /** Transmits {@code f} with a virtio_net_hdr of the given fields. */
+    void transmitWithHeader(int head, byte[] f, int flags, int gsoType, int gsoSize, int csumStart, int csumOffset) {
+        int hdr = BUFS + 0x40000;
+        int data = BUFS + 0x50000;
+        mem.write8(hdr, flags);
+        mem.write8(hdr + 1, gsoType);
+        mem.write16(hdr + 2, 0);
+        mem.write16(hdr + 4, gsoSize);
+        mem.write16(hdr + 6, csumStart);
+        mem.write16(hdr + 8, csumOffset);
+        setDesc(TXQ_PFN, head, hdr, VirtioNet.HDR_LEN, Virtqueue.DESC_F_NEXT, head + 1);
+        setDesc(TXQ_PFN, head + 1, data, f.length, 0, 0);
+        mem.load(data, f);
+        offer(TXQ_PFN, head);
+        io.out(IO + 0x10, 2, 1);
+    }
+
+    @Test
+    void checksumOffloadCompletesTheChecksum() {
+        initDriver();
+        byte[] f = tcpFrame(333, 0x18);
+        // the IP header checksum is the guest's job; the TCP field holds the pseudo-header sum (Linux's CHECKSUM_PARTIAL)
+        int ipsum = ~sum(f, 14, 20, 0) & 0xFFFF;
+        f[24] = (byte) (ipsum >> 8);
+        f[25] = (byte) ipsum;
+        int pseudo = sum(f, 26, 8, 0) + 6 + (f.length - 34);
+        pseudo = sum(new byte[0], 0, 0, pseudo);
+        f[34 + 16] = (byte) (pseudo >> 8);
+        f[34 + 17] = (byte) pseudo;
+        assertFalse(checksumsValid(f));
+        transmitWithHeader(0, f, 1, 0, 0, 34, 16);
+        assertEquals(1, sent.size());
+        assertTrue(checksumsValid(sent.get(0)), "TCP checksum completed");
+        // offsets outside the frame: dropped, the chain returned
+        transmitWithHeader(2, f, 1, 0, 0, f.length - 1, 16);
+        assertEquals(1, sent.size());
+        assertEquals(2, usedIdx(TXQ_PFN));
+        assertEquals(1, m.nic(0).framesDropped());
+    }
+
+    @Test
+    void segmentationOffloadCutsTcpSegments() {
+        initDriver();
+        int payload = 4000;
+        int mss = 1448;
+        byte[] f = tcpFrame(payload, 0x80 | 0x18 | 0x01); // CWR, ACK, PSH, FIN
+        transmitWithHeader(0, f, 1, 1, mss, 34, 16);
+        assertEquals(3, sent.size(), "4000 bytes in 1448-byte segments");
+        java.io.ByteArrayOutputStream joined = new java.io.ByteArrayOutputStream();
+        long seq = 0xFFFFF000L;
+        for (int i = 0; i < 3; i++) {
+            byte[] s = sent.get(i);
+            int len = i < 2 ? mss : payload - 2 * mss;
+            assertEquals(14 + 20 + 32 + len, s.length);
+            assertTrue(checksumsValid(s), "segment " + i + " checksums");
+            assertEquals(20 + 32 + len, (s[16] & 0xFF) << 8 | (s[17] & 0xFF), "IP total length");
+            assertEquals(0x1234 + i, (s[18] & 0xFF) << 8 | (s[19] & 0xFF), "IP identification");
+            long sq = ((s[38] & 0xFFL) << 24) | ((s[39] & 0xFF) << 16) | ((s[40] & 0xFF) << 8) | (s[41] & 0xFF);
+            assertEquals(seq & 0xFFFF_FFFFL, sq, "sequence number");
+            int flags = s[47] & 0xFF;
+            assertEquals(i == 0 ? 0x80 : 0, flags & 0x80, "CWR on the first segment only");
+            assertEquals(i == 2 ? 0x09 : 0, flags & 0x09, "FIN and PSH on the last only");
+            assertEquals(0x10, flags & 0x10, "ACK on all");
+            assertArrayEquals(withSeqFlagsCsum(f, s), Arrays.copyOfRange(s, 34, 54), "ports, ack number, window unchanged");
+            assertArrayEquals(Arrays.copyOfRange(f, 54, 66), Arrays.copyOfRange(s, 54, 66), "TCP options unchanged");
+            assertArrayEquals(Arrays.copyOfRange(f, 0, 16), Arrays.copyOfRange(s, 0, 16), "Ethernet and IP version unchanged");
+            joined.write(s, 66, len);
+            seq += len;
+        }
+        assertArrayEquals(Arrays.copyOfRange(f, 66, f.length), joined.toByteArray(), "payload in order");
+        // malformed segmentation requests are dropped with their chains returned
+        byte[] udp = tcpFrame(3000, 0x10);
+        udp[23] = 17;
+        transmitWithHeader(2, udp, 1, 1, mss, 34, 6);
+        transmitWithHeader(4, f, 1, 1, 0, 34, 16);
+        transmitWithHeader(6, f, 1, 3, mss, 34, 16); // UDP fragmentation offload: not offered
+        assertEquals(3, sent.size());
+        assertEquals(4, usedIdx(TXQ_PFN));
+        assertEquals(3, m.nic(0).framesDropped());
+    }
+
+    /** The original TCP header bytes 0..19 with the segment's sequence number, flags and checksum. */
+    static byte[] withSeqFlagsCsum(byte[] orig, byte[] seg) {
+        byte[] h = Arrays.copyOfRange(orig, 34, 54);
+        System.arraycopy(seg, 38, h, 4, 4);
+        h[13] = seg[47];
+        h[16] = seg[50];
+        h[17] = seg[51];
+        return h;
     }
 
     // ------------------------------------------------------------------ state
