@@ -4,6 +4,8 @@
 #   OUTDIR/initrd.cpio.gz a busybox initramfs whose /init starts a shell on ttyS0 (and, when the
 #                         machine has a virtio network card, loads its driver and configures eth0
 #                         from tandem.ip=ADDR/PREFIX and tandem.gw=ADDR on the kernel command line)
+#   OUTDIR/kernel-release the kernel's release (e.g. 6.1.0-50-686; tests expect it from `uname -r`)
+#   OUTDIR/kernel-package the Debian package the kernel came from
 #
 # Usage: guests/build-linux-guest.sh [OUTDIR]
 #   OUTDIR defaults to $TANDEM_GUEST_CACHE/out (guests/cache/out), which is where the tests that use
@@ -228,6 +230,8 @@ fi
 mv -f "$tmp_out" "$out_cpio"
 cp -f "$vmlinuz" "$OUTDIR/vmlinuz.tmp" && mv -f "$OUTDIR/vmlinuz.tmp" "$OUTDIR/vmlinuz"
 echo "$kpkg" > "$OUTDIR/kernel-package"
+# the kernel's release (what `uname -r` prints in the guest), from the image's own file name
+echo "${vmlinuz##*/vmlinuz-}" > "$OUTDIR/kernel-release"
 
 log "wrote $OUTDIR/vmlinuz ($(stat -c %s "$OUTDIR/vmlinuz") bytes, from $(basename "$vmlinuz"))"
 log "wrote $out_cpio ($(stat -c %s "$out_cpio") bytes)"

@@ -64,6 +64,50 @@ public final class Networking implements HostWorld.FrameSource, FrameSink, AutoC
         }
     }
 
+    /**
+     * {@code base} (the console's host world: clocks, serial input, pauses) with this object's
+     * received frames added.
+     */
+    public HostWorld hostWorld(HostWorld base) {
+        Networking frames = this;
+        return new HostWorld() {
+            @Override
+            public long epochMillis() {
+                return base.epochMillis();
+            }
+
+            @Override
+            public long nanoTime() {
+                return base.nanoTime();
+            }
+
+            @Override
+            public int pollSerial() {
+                return base.pollSerial();
+            }
+
+            @Override
+            public boolean serialAvailable() {
+                return base.serialAvailable();
+            }
+
+            @Override
+            public void sleep(long nanos) {
+                base.sleep(nanos);
+            }
+
+            @Override
+            public int pollFrame(int nic, byte[] buf) {
+                return frames.poll(nic, buf);
+            }
+
+            @Override
+            public boolean frameAvailable() {
+                return frames.available();
+            }
+        };
+    }
+
     /** The thread that runs the machine (woken when a frame arrives during a host-clock idle wait). */
     public void setMachineThread(Thread t) {
         for (NetBackend b : open) b.setMachineThread(t);

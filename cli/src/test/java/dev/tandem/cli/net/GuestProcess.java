@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import dev.tandem.core.testkit.LinuxGuest;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -64,26 +64,14 @@ final class GuestProcess implements AutoCloseable {
         t.start();
     }
 
-    /** The guest's guest files. */
-    static Path guestDir() {
-        String prop = System.getProperty("tandem.guest.dir");
-        if (prop != null && !prop.isEmpty()) return Path.of(prop);
-        Path d = Path.of(System.getProperty("user.dir")).toAbsolutePath();
-        for (; d != null; d = d.getParent()) {
-            if (Files.isRegularFile(d.resolve("guests/build-linux-guest.sh"))) return d.resolve("guests/cache/out");
-        }
-        return Path.of("guests/cache/out");
-    }
-
-    static boolean guestPresent() {
-        return Files.isRegularFile(guestDir().resolve("vmlinuz")) && Files.isRegularFile(guestDir().resolve("initrd.cpio.gz"));
-    }
-
-    /** Guest options for the Debian guest, host-decompressed, with {@code extra} on the kernel command line. */
+    /**
+     * Guest options for the Debian guest ({@link LinuxGuest#require()}: skipped, or failed in
+     * require mode, without it), host-decompressed, with {@code extra} on the kernel command line.
+     */
     static List<String> linux(String extra) {
-        return List.of("--kernel", guestDir().resolve("vmlinuz").toString(), "--initrd",
-                guestDir().resolve("initrd.cpio.gz").toString(), "--kernel-decompress", "host", "--append",
-                "console=ttyS0 nokaslr cryptomgr.notests acpi=off " + extra);
+        LinuxGuest.require();
+        return List.of("--kernel", LinuxGuest.kernel().toString(), "--initrd", LinuxGuest.initrd().toString(),
+                "--kernel-decompress", "host", "--append", "console=ttyS0 nokaslr cryptomgr.notests acpi=off " + extra);
     }
 
     String stdout() {

@@ -46,10 +46,11 @@ class NetworkBenchmark {
 
     @Test
     void throughputAndLatencyAgainstQemu() throws Exception {
-        assumeTrue(Boolean.getBoolean("tandem.long"), "long suite only (-Dtandem.long=true)");
-        assumeTrue(GuestProcess.guestPresent(), "no Linux guest");
-        assumeTrue("root".equals(System.getProperty("user.name")), "needs root");
-        for (String t : new String[] {"ip", "ping", "curl", "qemu-system-i386"}) assumeTrue(TapNetworkTest.onPath(t), "needs " + t);
+        assumeTrue(Boolean.getBoolean("tandem.long"), "long run only with -Dtandem.long=true");
+        dev.tandem.core.testkit.LinuxGuest.require();
+        TapNetworkTest.requireNetworkTools("curl");
+        String qemuVersion = dev.tandem.core.testkit.Qemu.require();
+        String qemuBinary = dev.tandem.core.testkit.Qemu.binary();
         ns = "tandem-nbench-" + ProcessHandle.current().pid();
         TapNetworkTest.run(List.of("ip", "netns", "add", ns), 30);
         TapNetworkTest.run(inNs("ip", "link", "set", "lo", "up"), 30);
@@ -62,10 +63,9 @@ class NetworkBenchmark {
         String common = "console=ttyS0 nokaslr cryptomgr.notests acpi=off ";
         List<String> tandemArgs = new ArrayList<>(List.of("run", "--netdev", "tap,id=n0,ifname=tnd0", "--nic", "virtio,netdev=n0"));
         tandemArgs.addAll(GuestProcess.linux("tandem.ip=10.0.2.15/24"));
-        Path dir = GuestProcess.guestDir();
-        List<String> qemu = new ArrayList<>(List.of("ip", "netns", "exec", ns, "qemu-system-i386", "-accel", "tcg", "-m", "128",
-                "-nographic", "-no-reboot", "-kernel", dir.resolve("vmlinuz").toString(), "-initrd",
-                dir.resolve("initrd.cpio.gz").toString(), "-append", common + "tandem.ip=10.0.3.15/24",
+        List<String> qemu = new ArrayList<>(List.of("ip", "netns", "exec", ns, qemuBinary, "-accel", "tcg", "-m", "128",
+                "-nographic", "-no-reboot", "-kernel", dev.tandem.core.testkit.LinuxGuest.kernel().toString(), "-initrd",
+                dev.tandem.core.testkit.LinuxGuest.initrd().toString(), "-append", common + "tandem.ip=10.0.3.15/24",
                 "-netdev", "tap,id=n0,ifname=tnq0,script=no,downscript=no",
                 "-device", "virtio-net-pci,netdev=n0,disable-modern=on,disable-legacy=off,mac=52:54:00:12:34:57"));
         String serve = "mkdir -p /www && dd if=/dev/zero of=/www/big bs=1M count=" + FILE_MIB
@@ -105,7 +105,7 @@ class NetworkBenchmark {
                 }
             }
             String load1 = Files.readString(Path.of("/proc/loadavg")).trim();
-            System.out.printf("%nload average before/after: %s / %s%n", load0, load1);
+            System.out.printf("%nQEMU %s; load average before/after: %s / %s%n", qemuVersion, load0, load1);
             System.out.printf("| machine | TCP guest->host MB/s (rounds) | median | ping avg RTT ms (rounds) | median |%n");
             for (int k = 0; k < 2; k++) {
                 System.out.printf("| %s | %.2f, %.2f, %.2f | %.2f | %.2f, %.2f, %.2f | %.2f |%n", g[k].name, mbps[k][0], mbps[k][1],

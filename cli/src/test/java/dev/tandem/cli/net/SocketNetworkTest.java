@@ -3,7 +3,6 @@ package dev.tandem.cli.net;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,14 +23,14 @@ class SocketNetworkTest {
 
     @Test
     void twoGuestsPingEachOtherAndTheRecordingReplays(@TempDir Path tmp) throws Exception {
-        assumeTrue(GuestProcess.guestPresent(), "no Linux guest at " + GuestProcess.guestDir() + " (guests/build-linux-guest.sh)");
+        List<String> guestA = GuestProcess.linux("tandem.ip=10.0.0.1/24");
         Path log = tmp.resolve("a.log");
         Path pcapRecord = tmp.resolve("record.pcap");
         Path pcapReplay = tmp.resolve("replay.pcap");
         List<String> a = new ArrayList<>(List.of("record", "--log", log.toString(), "--checkpoint-every", "100000000",
                 "--pcap", pcapRecord.toString(), "--netdev", "socket,id=n0,listen=127.0.0.1:0",
                 "--nic", "virtio,netdev=n0,mac=52:54:00:00:00:0a"));
-        a.addAll(GuestProcess.linux("tandem.ip=10.0.0.1/24"));
+        a.addAll(guestA);
         try (GuestProcess ga = new GuestProcess("A", List.of(), a.toArray(String[]::new))) {
             Matcher port = ga.awaitStderr("netdev n0: listening on 127\\.0\\.0\\.1:(\\d+)", 60);
             List<String> b = new ArrayList<>(List.of("run", "--nic",

@@ -2,8 +2,9 @@ package dev.tandem.cli.net;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.tandem.core.testkit.LinuxGuest;
+import dev.tandem.core.testkit.Tools;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,7 +23,8 @@ import org.junit.jupiter.api.Test;
  * (and deletes), a persistent TAP {@code tnd0} with 10.0.2.2/24; tandem runs in the namespace
  * attached to it; the guest (10.0.2.15) serves files with busybox httpd, and the host pings it and
  * fetches a page and a generated file with wget, checking the file's MD5 against one computed
- * here. Needs root, iproute2, ping and wget; skipped (with the reason) otherwise.
+ * here. Needs root, iproute2, ping and wget ({@link #requireNetworkTools}: skipped with the reason,
+ * or failed with -Dtandem.requireTools=true).
  */
 class TapNetworkTest {
     private String ns;
@@ -38,11 +40,16 @@ class TapNetworkTest {
         return out;
     }
 
-    static boolean onPath(String tool) {
-        for (String d : System.getenv().getOrDefault("PATH", "").split(":")) {
-            if (Files.isExecutable(Path.of(d, tool))) return true;
+    /** Root, /dev/net/tun, and the host tools the network tests run (through {@link Tools}). */
+    static void requireNetworkTools(String... extra) {
+        Tools.require("root".equals(System.getProperty("user.name")),
+                "not running as root (network namespaces and TAP interfaces need CAP_NET_ADMIN)", "run the tests as root");
+        Tools.require(Files.exists(Path.of("/dev/net/tun")), "no /dev/net/tun", "modprobe tun");
+        Tools.require(Tools.probe("ip", List.of(Tools.binary("ip"), "-V"), "apt-get install iproute2"));
+        Tools.require(Tools.probe("ping", List.of(Tools.binary("ping"), "-V"), "apt-get install iputils-ping"));
+        for (String t : extra) {
+            Tools.require(Tools.probe(t, List.of(Tools.binary(t), "--version"), "apt-get install " + t));
         }
-        return false;
     }
 
     List<String> inNs(String... cmd) {
@@ -53,10 +60,8 @@ class TapNetworkTest {
 
     @BeforeEach
     void namespace() throws Exception {
-        assumeTrue(GuestProcess.guestPresent(), "no Linux guest at " + GuestProcess.guestDir() + " (guests/build-linux-guest.sh)");
-        assumeTrue("root".equals(System.getProperty("user.name")), "needs root (network namespaces and TAP interfaces)");
-        for (String t : new String[] {"ip", "ping", "wget"}) assumeTrue(onPath(t), "needs " + t + " on the PATH");
-        assumeTrue(Files.exists(Path.of("/dev/net/tun")), "no /dev/net/tun");
+        LinuxGuest.require();
+        requireNetworkTools("wget");
         ns = "tandem-nic-" + ProcessHandle.current().pid();
         run(List.of("ip", "netns", "add", ns), 30);
         run(inNs("ip", "link", "set", "lo", "up"), 30);

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.tandem.core.testkit.LinuxGuest;
 import dev.tandem.core.dev.virtio.EthPeer;
 import dev.tandem.core.dev.virtio.VirtioNet;
 import dev.tandem.core.replay.HostWorld;
@@ -21,8 +22,8 @@ class LinuxNetworkTest {
 
     @Test
     void guestPingsPeer() throws Exception {
-        assumeTrue(Boolean.getBoolean("tandem.long"), "long suite only (-Dtandem.long=true)");
-        assumeTrue(LinuxGuestHarness.guestPresent(), "no Linux guest at " + LinuxGuestHarness.guestDir().toAbsolutePath());
+        assumeTrue(Boolean.getBoolean("tandem.long"), "long run only with -Dtandem.long=true");
+        LinuxGuest.require();
         LinuxGuestHarness g = new LinuxGuestHarness(128, CMDLINE, true);
         g.machine.plugNic(0, VirtioNet.parseMac("52:54:00:12:34:56"));
         EthPeer peer = new EthPeer(VirtioNet.parseMac("52:54:00:00:00:02"), new byte[] {10, 0, 2, 2});
