@@ -238,7 +238,9 @@ public final class Recorder implements HostInputs {
 
     @Override
     public void idle(Machine m, long targetTicks) {
-        // host-clock mode: wait in host time until the next timer is due or input arrives
+        // host-clock mode: wait in host time until the next timer is due or input arrives;
+        // a timer already due (armed in the middle of the last slice) fires at the next boundary
+        if (targetTicks != Scheduler.NEVER && targetTicks <= m.ticks()) return;
         long limitNs = world.nanoTime() + 20_000_000L;
         for (;;) {
             if (world.serialAvailable()) return;
