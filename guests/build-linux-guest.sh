@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds a minimal Linux guest for Tandem's direct kernel boot:
 #   OUTDIR/vmlinuz        the Debian i386 "686" kernel (a bzImage)
-#   OUTDIR/initrd.cpio.gz a busybox initramfs whose /init starts a shell on ttyS0
+#   OUTDIR/initrd.cpio.gz a busybox initramfs whose /init starts a shell on ttyS0 (and, when the
+#                         machine has a virtio network card, loads its driver and configures eth0
+#                         from tandem.ip=ADDR/PREFIX and tandem.gw=ADDR on the kernel command line)
 #   OUTDIR/kernel-release the kernel's release (e.g. 6.1.0-50-686; tests expect it from `uname -r`)
 #   OUTDIR/kernel-package the Debian package the kernel came from
 #
@@ -131,12 +133,60 @@ while IFS= read -r app; do
     ln -sfn "${up}bin/busybox" "$ROOT/$app"
 done <<< "$applets"
 
+# ---------------------------------------------------------------- network driver modules
+
+# virtio-net over (legacy or modern) virtio-pci, from the same kernel package. Debian ships the
+# modules without modules.dep, so the load order comes from each module's own "depends=" entry in
+# its .modinfo section (what modinfo prints), resolved depth first: dependencies before users.
+KMODS=$(ls -d "$WORK"/kernel/lib/modules/*/kernel | head -n 1)
+[ -d "$KMODS" ] || die "no lib/modules/*/kernel in $kdeb"
+module_path() {
+    local f
+    f=$(find "$KMODS" -name "$1.ko" -o -name "$(echo "$1" | tr _ -).ko" | head -n 1)
+    [ -n "$f" ] || die "kernel module $1 not found in $kdeb"
+    echo "$f"
+}
+module_depends() {
+    tr '\0' '\n' < "$(module_path "$1")" | sed -n 's/^depends=//p' | tr , ' '
+}
+NET_MODULES=""
+add_module() {
+    case " $NET_MODULES " in *" $1 "*) return 0 ;; esac
+    local d
+    for d in $(module_depends "$1"); do add_module "$d"; done
+    NET_MODULES="$NET_MODULES $1"
+}
+for m in virtio_pci virtio_net; do add_module "$m"; done
+NET_MODULES=${NET_MODULES# }
+mkdir -p "$ROOT/lib/modules"
+for m in $NET_MODULES; do install -m 0644 "$(module_path "$m")" "$ROOT/lib/modules/$m.ko"; done
+echo "$NET_MODULES" > "$ROOT/etc/net-modules"
+log "network modules (load order): $NET_MODULES"
+
 cat > "$ROOT/init" <<'INIT'
 #!/bin/sh
 # Tandem guest init: mount the kernel file systems, say hello, run a shell on the serial console.
 /bin/busybox mount -t proc proc /proc
 /bin/busybox mount -t sysfs sysfs /sys
 /bin/busybox mount -t devtmpfs devtmpfs /dev 2>/dev/null
+# A virtio network card (PCI vendor 0x1af4): load its driver and configure eth0 from the kernel
+# command line: tandem.ip=ADDR/PREFIX [tandem.gw=ADDR]. Guests without one skip all of this.
+if /bin/busybox grep -qs 0x1af4 /sys/bus/pci/devices/*/vendor; then
+    for m in $(/bin/busybox cat /etc/net-modules); do /bin/busybox insmod /lib/modules/$m.ko; done
+    /bin/busybox ip link set lo up
+    for arg in $(/bin/busybox cat /proc/cmdline); do
+        case "$arg" in
+            tandem.ip=*) net_ip=${arg#tandem.ip=} ;;
+            tandem.gw=*) net_gw=${arg#tandem.gw=} ;;
+        esac
+    done
+    if [ -n "$net_ip" ]; then
+        /bin/busybox ip addr add "$net_ip" dev eth0
+        /bin/busybox ip link set eth0 up
+        [ -n "$net_gw" ] && /bin/busybox ip route add default via "$net_gw"
+        echo "=== eth0: $(/bin/busybox cat /sys/class/net/eth0/address) $net_ip ==="
+    fi
+fi
 echo
 echo "=== Tandem Linux guest: $(uname -sr) $(uname -m) ==="
 echo "=== $(grep -c ^processor /proc/cpuinfo) CPU(s), $(grep MemTotal /proc/meminfo) ==="

@@ -1,8 +1,11 @@
 package dev.tandem.cli;
 
+import dev.tandem.cli.net.NetConfig;
 import dev.tandem.core.machine.MachineConfig;
+import dev.tandem.core.machine.TimingMode;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Option;
 
@@ -39,6 +42,40 @@ final class GuestOptions {
 
     @Option(names = "--debug-port", defaultValue = "0xE9", description = "print writes to this port as console bytes")
     String debugPort;
+
+    @Option(names = {"--netdev", "-netdev"}, paramLabel = "TYPE,id=ID,...",
+            description = "a network backend: socket,id=ID,listen=HOST:PORT | socket,id=ID,connect=HOST:PORT (Ethernet "
+                    + "frames over TCP, QEMU's framing) | tap,id=ID,ifname=NAME (a Linux TAP interface, root)")
+    List<String> netdevs;
+
+    @Option(names = {"--nic", "-nic"}, paramLabel = "virtio,netdev=ID[,mac=MAC]",
+            description = "a virtio network card (repeatable; slots 0..3, PCI 00:03.0..00:06.0) attached to a --netdev, "
+                    + "or with the backend inline: socket,listen=...|socket,connect=...|tap,ifname=...|none[,mac=MAC]. "
+                    + "Default MAC 52:54:00:12:34:56 (+ slot). Guest time then follows the host clock unless --timing "
+                    + "virtual (see docs/network.md)")
+    List<String> nics;
+
+    @Option(names = "--pcap", paramLabel = "FILE",
+            description = "write every frame the network cards send and receive to a pcap file (guest-time stamps)")
+    Path pcap;
+
+    private NetConfig net;
+
+    /** The parsed --netdev and --nic options. */
+    NetConfig net() {
+        if (net == null) net = NetConfig.parse(netdevs, nics);
+        return net;
+    }
+
+    /**
+     * The timing mode: as given (virtual or host), else host clock when the guest has a network
+     * card (a guest on a real wire needs real time: its TCP timers, and peers that answer in host
+     * time), else virtual.
+     */
+    TimingMode timing(String given) {
+        if (given == null) return net().isEmpty() ? TimingMode.VIRTUAL : TimingMode.HOST_CLOCK;
+        return RecordCommand.parseTiming(given);
+    }
 
     /** The machine configuration; POST codes are not printed (Linux uses port 0x80 for delays). */
     MachineConfig config() {
@@ -81,6 +118,7 @@ final class GuestOptions {
         } else {
             s.put("guest", guest == null ? "hello" : guest);
         }
+        for (NetConfig.Nic n : net().nics()) s.put("nic" + n.slot(), n.guestSpec());
         return s;
     }
 }

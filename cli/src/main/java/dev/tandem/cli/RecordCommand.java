@@ -1,5 +1,6 @@
 package dev.tandem.cli;
 
+import dev.tandem.cli.net.Networking;
 import dev.tandem.core.machine.Machine;
 import dev.tandem.core.machine.TimingMode;
 import dev.tandem.core.replay.GuestSpec;
@@ -29,8 +30,9 @@ final class RecordCommand implements Callable<Integer> {
     @Option(names = "--log", required = true, description = "log file to write")
     Path log;
 
-    @Option(names = "--timing", defaultValue = "virtual",
-            description = "virtual (guest time from instruction count; default) or host (guest time follows the host clock)")
+    @Option(names = "--timing",
+            description = "virtual (guest time from instruction count; the default without a network card) or host "
+                    + "(guest time follows the host clock; the default with one)")
     String timing;
 
     @Option(names = "--checkpoint-every", defaultValue = "500000000",
@@ -59,14 +61,16 @@ final class RecordCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (checkpointEvery < 0) throw new IllegalArgumentException("--checkpoint-every must be >= 0");
         var cfg = guest.config();
-        TimingMode mode = parseTiming(timing);
+        TimingMode mode = guest.timing(timing);
         String serialSpec = serial != null ? serial : (guest.hasSerialConsole() ? "stdio" : "none");
         PrintStream out = System.out;
         try (OutputStream file = Files.newOutputStream(log);
                 LogWriter w = new LogWriter(file);
-                SerialConsole console = SerialConsole.open(serialSpec, consoleOptions)) {
+                SerialConsole console = SerialConsole.open(serialSpec, consoleOptions);
+                Networking nets = Networking.open(guest.net(), guest.pcap)) {
             // escape keys are taken out before the input queue: what reaches the guest is what is logged
-            Recorder rec = new Recorder(console.hostWorld(), w, checkpointEvery);
+            Recorder rec = new Recorder(nets.hostWorld(console.hostWorld()), w, checkpointEvery);
+            rec.setCatchUpWhenHaltedOnly(!guest.net().isEmpty());
             Machine m = new Machine(cfg, rec);
             m.setTimingMode(mode);
             m.setDebugConsole(b -> out.write(b));
@@ -74,6 +78,8 @@ final class RecordCommand implements Callable<Integer> {
             console.attach(m);
             GuestSpec.load(m, guest.spec());
             w.writeHeader(rec.header(m, guest.spec()));
+            nets.attach(m);
+            nets.setMachineThread(Thread.currentThread());
             long limit = maxInstructions == null ? Long.MAX_VALUE : maxInstructions;
             long stopNs;
             if (maxGuestSeconds != null) {
@@ -111,6 +117,7 @@ final class RecordCommand implements Callable<Integer> {
                     rec.checkpointsWritten(), rec.checkpointNanos() / 1e9,
                     rec.checkpointNanos() / 1e6 / Math.max(1, rec.checkpointsWritten()),
                     100.0 * rec.checkpointNanos() / Math.max(1, t1 - t0));
+            for (String line : nets.summary()) System.err.println("[tandem] " + line);
             return Main.EXIT_OK;
         }
     }

@@ -35,6 +35,10 @@ final class ReplayCommand implements Callable<Integer> {
             + "kernel/ROM guests, none for built-in guests, as in record); input always comes from the log")
     String serial;
 
+    @Option(names = "--pcap", description = "write the frames the network cards send and receive to a pcap file "
+            + "(identical to the recording's --pcap when the replay matches)")
+    Path pcap;
+
     @Option(names = "--verbose", description = "report each checkpoint")
     boolean verbose;
 
@@ -64,12 +68,17 @@ final class ReplayCommand implements Callable<Integer> {
                 }
             });
             GuestSpec.load(m, h.guest());
+            // no backends: received frames come from the log; transmitted ones are only captured
+            dev.tandem.cli.net.Networking nets = dev.tandem.cli.net.Networking.open(
+                    dev.tandem.cli.net.NetConfig.parse(null, null), pcap);
+            nets.attach(m);
             long until = stopAt == null ? Long.MAX_VALUE : stopAt;
             long t0 = System.nanoTime();
             Machine.Exit exit;
             do {
                 exit = m.run(until);
             } while (!(exit == Machine.Exit.LIMIT && m.cpu().icount >= until) && !rp.finishIfEnded(m, exit));
+            nets.close();
             rp.throwIfLogDamaged();
             long t1 = System.nanoTime();
             out.flush();
@@ -83,8 +92,8 @@ final class ReplayCommand implements Callable<Integer> {
                 System.err.println("  " + StateHasher.digest(m));
             }
             System.err.printf("[tandem] replayed %,d instructions in %.3f s (%.1f MIPS), %,d inputs applied, "
-                            + "%,d checkpoints checked%n", n, (t1 - t0) / 1e9, n / ((t1 - t0) / 1e9) / 1e6,
-                    rp.inputsApplied(), rp.checkpointsChecked());
+                            + "%,d frames, %,d checkpoints checked%n", n, (t1 - t0) / 1e9, n / ((t1 - t0) / 1e9) / 1e6,
+                    rp.inputsApplied(), rp.framesApplied(), rp.checkpointsChecked());
             if (rp.divergence() != null) {
                 System.err.println("[tandem] REPLAY DIVERGED: " + rp.divergence());
                 return Main.EXIT_FAILURE;

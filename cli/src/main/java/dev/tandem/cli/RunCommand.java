@@ -1,5 +1,6 @@
 package dev.tandem.cli;
 
+import dev.tandem.cli.net.Networking;
 import dev.tandem.core.boot.LinuxBootInfo;
 import dev.tandem.core.machine.Machine;
 import dev.tandem.core.machine.MachineConfig;
@@ -52,6 +53,10 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--snapshot-file", description = "snapshot file written at --snapshot-at")
     Path snapshotFile;
 
+    @Option(names = "--timing", description = "virtual (guest time from the instruction count) or host (guest time "
+            + "follows the host clock); default: host with a network card, else virtual (a restored machine keeps its own)")
+    String timing;
+
     @Option(names = "--restore", description = "continue the machine saved in this snapshot file instead of booting "
             + "a guest (machine configuration, memory size and instruction count come from the snapshot)")
     Path restore;
@@ -78,11 +83,15 @@ final class RunCommand implements Callable<Integer> {
         if (linux) m.io().setUnhandledHook(p -> LOG.debug("unhandled I/O port 0x{} (reads as all ones)", Integer.toHexString(p)));
         else m.io().setUnhandledHook(p -> LOG.info("unhandled I/O port 0x{} (reads as all ones)", Integer.toHexString(p)));
         String serialSpec = serial != null ? serial : (guestOptions.hasSerialConsole() ? "stdio" : "none");
-        try (SerialConsole console = SerialConsole.open(serialSpec, consoleOptions)) {
+        try (SerialConsole console = SerialConsole.open(serialSpec, consoleOptions);
+                Networking nets = Networking.open(guestOptions.net(), guestOptions.pcap)) {
             m.setSerial(0, console);
             console.attach(m);
-            // serial input enters through the nondeterminism boundary (live: no log)
-            m.setHostInputs(new dev.tandem.core.replay.Recorder(console.hostWorld(), null, 0));
+            // serial input and received frames enter through the nondeterminism boundary (live: no log)
+            var live = new dev.tandem.core.replay.Recorder(nets.hostWorld(console.hostWorld()), null, 0);
+            live.setCatchUpWhenHaltedOnly(!guestOptions.net().isEmpty());
+            m.setHostInputs(live);
+            if (restore == null || timing != null) m.setTimingMode(guestOptions.timing(timing));
             m.setSliceHook(mm -> {
                 console.atSliceBoundary(mm);
                 if (profileEip != null) eipHist.merge(mm.cpu().eip & ~0xF, 1, Integer::sum);
@@ -101,6 +110,8 @@ final class RunCommand implements Callable<Integer> {
                     }
                 }
             }
+            nets.attach(m);
+            nets.setMachineThread(Thread.currentThread());
             long limit = maxInstructions == null ? Long.MAX_VALUE : maxInstructions;
             Runtime.getRuntime().addShutdownHook(new Thread(m::requestStop));
             long startIcount = m.cpu().icount();
@@ -143,6 +154,7 @@ final class RunCommand implements Callable<Integer> {
             if (snapshotAt != null || restore != null || console.snapshotsWritten() > 0) {
                 System.err.printf("[tandem] final %s%n", StateHasher.digest(m));
             }
+            for (String line : nets.summary()) System.err.println("[tandem] " + line);
             if (snapshotDue) {
                 System.err.printf("[tandem] error: the run ended (%s) at %,d instructions, before --snapshot-at %,d; "
                         + "no snapshot written%n", describe(exit), n, snapshotAt);

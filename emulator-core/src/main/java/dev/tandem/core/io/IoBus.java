@@ -22,6 +22,19 @@ public final class IoBus {
         }
     }
 
+    /**
+     * Unmaps the ports {@code first..last} that are currently mapped to {@code dev} (a PCI device
+     * whose base address register moved); ports mapped to another device are left alone.
+     */
+    public void unregister(int first, int last, IoDevice dev) {
+        if (first < 0 || last > 0xFFFF || first > last) {
+            throw new IllegalArgumentException("bad port range " + first + ".." + last);
+        }
+        for (int p = first; p <= last; p++) {
+            if (devices[p] == dev) devices[p] = null;
+        }
+    }
+
     public IoDevice deviceAt(int port) {
         return devices[port & 0xFFFF];
     }

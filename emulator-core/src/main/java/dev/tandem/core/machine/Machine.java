@@ -11,6 +11,7 @@ import dev.tandem.core.dev.Port92;
 import dev.tandem.core.dev.SerialBackend;
 import dev.tandem.core.dev.SystemControlPortB;
 import dev.tandem.core.dev.Uart16550;
+import dev.tandem.core.dev.virtio.VirtioNet;
 import dev.tandem.core.fpu.X87;
 import dev.tandem.core.io.IoBus;
 import dev.tandem.core.io.IoDevice;
@@ -21,7 +22,8 @@ import java.util.function.IntConsumer;
 
 /**
  * A PC: CPU with x87, RAM, and the platform devices (PIC pair, PIT, port 61, CMOS RTC, two
- * 16550A UARTs, i8042, port 92, PCI host with i440FX/PIIX3 bridges, POST and debug ports).
+ * 16550A UARTs, i8042, port 92, PCI host with i440FX/PIIX3 bridges, POST and debug ports), and
+ * {@link #NIC_SLOTS} PCI slots for virtio network cards (empty until {@link #plugNic}).
  *
  * <p>Time is virtual: guest time in ns is {@code ticks * 1e9 / ips}, where ticks are retired
  * instructions plus the deterministic skips taken while the CPU is halted waiting for an
@@ -59,6 +61,14 @@ public final class Machine {
     private final Port92 port92 = new Port92();
     private final PciHost pci = new PciHost();
     private final SystemControlPortB portB;
+    private final VirtioNet[] nics = new VirtioNet[NIC_SLOTS];
+
+    /** Network card slots (PCI devices 00:03.0 .. 00:06.0). */
+    public static final int NIC_SLOTS = 4;
+    /** PCI device number of network card slot 0 (00:03.0, where QEMU's pc machine puts its first NIC). */
+    public static final int NIC_PCI_DEVICE = 3;
+    /** I/O BAR of network card slot {@code s}: {@code NIC_IO_BASE + 0x100 * s} (where SeaBIOS starts I/O BARs). */
+    public static final int NIC_IO_BASE = 0xC000;
 
     /** How guest time advances (fixed for a run; part of a recording's header). */
     private TimingMode timing = TimingMode.VIRTUAL;
@@ -116,6 +126,11 @@ public final class Machine {
         port92.setResetCallback(() -> resetRequested = true);
         pci.register(io);
         pci.setResetCallback(() -> resetRequested = true);
+        pci.setIrqSink(pic);
+        for (int s = 0; s < NIC_SLOTS; s++) {
+            nics[s] = new VirtioNet(s, mem, io);
+            pci.attach(NIC_PCI_DEVICE + s, nics[s]);
+        }
         if (config.postPort() >= 0) {
             int p = config.postPort();
             io.register(p, p, byteSink(b -> postSink.accept(b)));
@@ -217,6 +232,35 @@ public final class Machine {
 
     public SystemControlPortB systemControlPortB() {
         return portB;
+    }
+
+    /** Network card slot {@code slot} (0..{@link #NIC_SLOTS}-1); {@link VirtioNet#present()} says whether a card is in it. */
+    public VirtioNet nic(int slot) {
+        return nics[slot];
+    }
+
+    /**
+     * Puts a virtio network card with MAC address {@code mac} in slot {@code slot} before the guest
+     * runs, and does what firmware (SeaBIOS on QEMU's pc machine) would do for it, since a directly
+     * booted kernel finds no BIOS: PIRQA..D routed to IRQ 10, 10, 11, 11 where not routed yet, those
+     * IRQs level triggered in the ELCR, the card's I/O BAR at {@link #NIC_IO_BASE} + 0x100 * slot
+     * with I/O and bus mastering on, and its interrupt line register naming its IRQ (Linux without
+     * ACPI or a PIR table takes the IRQ from there). All of it is machine state (snapshots, hashes).
+     */
+    public void plugNic(int slot, byte[] mac) {
+        if (slot < 0 || slot >= NIC_SLOTS) throw new IllegalArgumentException("NIC slot out of range 0.." + (NIC_SLOTS - 1) + ": " + slot);
+        if (nics[slot].present()) throw new IllegalArgumentException("NIC slot " + slot + " is already in use");
+        int[] defaultRoute = {10, 10, 11, 11};
+        int elcr = io.in(0x4D0, 1) | io.in(0x4D1, 1) << 8;
+        for (int n = 0; n < 4; n++) {
+            if (pci.pirqRoute(n) < 0) pci.setPirqRoute(n, defaultRoute[n]);
+            elcr |= 1 << pci.pirqRoute(n);
+        }
+        io.out(0x4D0, 1, elcr & 0xFF);
+        io.out(0x4D1, 1, elcr >> 8);
+        int dev = NIC_PCI_DEVICE + slot;
+        int irq = pci.pirqRoute(PciHost.pirqOf(dev, 1));
+        nics[slot].plug(mac, NIC_IO_BASE + 0x100 * slot, irq);
     }
 
     /** The firmware image given to {@link #loadFirmware}, or null. */
@@ -328,7 +372,7 @@ public final class Machine {
 
     /** Names of the devices in state order. */
     public static final java.util.List<String> DEVICE_NAMES = java.util.List.of(
-            "pic", "pit", "port61", "rtc", "com1", "com2", "i8042", "port92", "pci");
+            "pic", "pit", "port61", "rtc", "com1", "com2", "i8042", "port92", "pci", "nic0", "nic1", "nic2", "nic3");
 
     /** Writes the state of device {@code index} (in {@link #DEVICE_NAMES} order). */
     public void saveDevice(int index, java.io.DataOutput out) throws java.io.IOException {
@@ -342,6 +386,7 @@ public final class Machine {
             case 6 -> kbc.saveState(out);
             case 7 -> port92.saveState(out);
             case 8 -> pci.saveState(out);
+            case 9, 10, 11, 12 -> nics[index - 9].saveState(out);
             default -> throw new IllegalArgumentException("no device " + index);
         }
     }
@@ -357,11 +402,13 @@ public final class Machine {
             case 6 -> kbc.loadState(in);
             case 7 -> port92.loadState(in);
             case 8 -> pci.loadState(in);
+            case 9, 10, 11, 12 -> nics[index - 9].loadState(in);
             default -> throw new IllegalArgumentException("no device " + index);
         }
     }
 
-    public static final int STATE_VERSION = 1;
+    /** 2: network card slots nic0..nic3 after pci. */
+    public static final int STATE_VERSION = 2;
 
     /**
      * Replaces the machine state with one written by {@link #saveState} (RAM is restored
@@ -384,6 +431,7 @@ public final class Machine {
                 throw new java.io.IOException("machine state: truncated in device '" + DEVICE_NAMES.get(i) + "'", e);
             }
         }
+        pci.afterLoad();
         resetRequested = false;
         updateA20();
         cpu.flushTlbAll();

@@ -3,6 +3,7 @@ package dev.tandem.core.replay;
 import dev.tandem.core.boot.E820;
 import dev.tandem.core.boot.LinuxBootInfo;
 import dev.tandem.core.boot.LinuxLoader;
+import dev.tandem.core.dev.virtio.VirtioNet;
 import dev.tandem.core.guests.BuiltinGuests;
 import dev.tandem.core.machine.Machine;
 import java.io.IOException;
@@ -13,7 +14,9 @@ import java.util.Map;
 /**
  * Loads a guest described by a small key/value spec into a fresh machine: {@code guest=hello|bench}
  * (built-in), {@code rom=PATH}, or {@code kernel=PATH} with optional {@code initrd=PATH},
- * {@code append=CMDLINE} and {@code kernel-decompress=guest|host}. The one place every command
+ * {@code append=CMDLINE} and {@code kernel-decompress=guest|host}; plus, for any guest,
+ * {@code nic0..nic3=virtio,mac=52:54:00:12:34:56} (a virtio network card in that slot, see
+ * {@link Machine#plugNic}; the backend it is connected to is not part of the guest). The one place every command
  * (run, record, replay, snapshot) loads guests; a recording stores the spec in its header and
  * replay reads the files again, the first checkpoint verifying the initial state.
  */
@@ -23,6 +26,10 @@ public final class GuestSpec {
 
     /** Loads the guest; returns the Linux boot layout for a kernel, null otherwise. */
     public static LinuxBootInfo load(Machine m, Map<String, String> spec) throws IOException {
+        for (int s = 0; s < Machine.NIC_SLOTS; s++) {
+            String nic = spec.get("nic" + s);
+            if (nic != null) m.plugNic(s, nicMac(nic));
+        }
         if (spec.containsKey("kernel")) {
             byte[] k = Files.readAllBytes(Path.of(spec.get("kernel")));
             byte[] rd = spec.containsKey("initrd") ? Files.readAllBytes(Path.of(spec.get("initrd"))) : null;
@@ -45,5 +52,18 @@ public final class GuestSpec {
             });
         }
         return null;
+    }
+
+    /** The MAC address of a {@code virtio,mac=...} card description. */
+    static byte[] nicMac(String desc) {
+        String[] parts = desc.split(",");
+        if (!parts[0].equals("virtio")) throw new IllegalArgumentException("unknown network card model '" + parts[0] + "' (virtio)");
+        byte[] mac = null;
+        for (int i = 1; i < parts.length; i++) {
+            if (parts[i].startsWith("mac=")) mac = VirtioNet.parseMac(parts[i].substring(4));
+            else throw new IllegalArgumentException("unknown network card option '" + parts[i] + "'");
+        }
+        if (mac == null) throw new IllegalArgumentException("network card '" + desc + "' has no mac=");
+        return mac;
     }
 }

@@ -109,7 +109,7 @@ public final class LogReader implements AutoCloseable {
         if ((int) crc.getValue() != getInt(rest, bodyLen - 9)) {
             throw new LogFormatException("log corrupted: " + where + " fails its CRC32C check");
         }
-        if (type < LogWriter.INPUT || type > LogWriter.END) {
+        if (type < LogWriter.INPUT || type > LogWriter.FRAME) {
             throw new LogFormatException("log corrupted: " + where + " has unknown type " + type);
         }
         offset += 13 + rest.length;

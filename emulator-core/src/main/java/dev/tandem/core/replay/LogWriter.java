@@ -16,13 +16,16 @@ import java.util.zip.CRC32C;
  */
 public final class LogWriter implements AutoCloseable {
     static final byte[] MAGIC = "TNDMRLOG".getBytes(StandardCharsets.US_ASCII);
-    public static final int VERSION = 1;
+    /** 2: FRAME records; digests list the network card slots. */
+    public static final int VERSION = 2;
     /** Serial bytes and/or a host-time jump applied at one slice boundary. */
     public static final int INPUT = 1;
     /** A state-hash checkpoint. */
     public static final int HASH = 2;
     /** The end of the recording: how the run ended, and the final state hash. */
     public static final int END = 3;
+    /** An Ethernet frame handed to a network card at one slice boundary: ticks, NIC index (u8), length (u16), bytes. */
+    public static final int FRAME = 4;
     /** Largest accepted payload. */
     static final int MAX_PAYLOAD = 16 << 20;
 
@@ -31,6 +34,7 @@ public final class LogWriter implements AutoCloseable {
             case INPUT -> "INPUT";
             case HASH -> "HASH";
             case END -> "END";
+            case FRAME -> "FRAME";
             default -> "type " + type;
         };
     }

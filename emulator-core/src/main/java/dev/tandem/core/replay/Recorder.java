@@ -1,5 +1,6 @@
 package dev.tandem.core.replay;
 
+import dev.tandem.core.dev.virtio.VirtioNet;
 import dev.tandem.core.machine.HostInputs;
 import dev.tandem.core.machine.Machine;
 import dev.tandem.core.machine.TimingMode;
@@ -83,6 +84,14 @@ public final class Recorder implements HostInputs {
                 guestStartTicks = ticks;
             } else {
                 delta = hostTicks(m) - ticks;
+                if (catchUpWhenHaltedOnly) {
+                    if (!m.cpu().halted) {
+                        delta = 0;
+                    } else {
+                        long next = m.scheduler().nextDeadline();
+                        if (next != Scheduler.NEVER) delta = Math.min(delta, m.ticksAtOrAfterNs(next) - ticks);
+                    }
+                }
                 if (delta > 0) m.advanceTime(delta);
                 else delta = 0;
             }
@@ -109,6 +118,61 @@ public final class Recorder implements HostInputs {
                 throw new UncheckedIOException("writing the input log", e);
             }
         }
+        injectFrames(m, icount);
+    }
+
+    /**
+     * Slices end at least this often (in instructions) while a network card is plugged, so a frame
+     * waiting on the host reaches a busy guest within about a millisecond of guest time. The
+     * replay cuts its slices at the same counts ({@link Replayer#nextBoundary}).
+     */
+    public static final long FRAME_POLL_INSTRUCTIONS = 100_000;
+    private final byte[] frameBuf = new byte[VirtioNet.MAX_FRAME];
+    private long frames;
+
+    /** Hands waiting frames to every card that can take one, logging each as a FRAME record. */
+    private void injectFrames(Machine m, long icount) {
+        boolean logged = false;
+        for (int s = 0; s < Machine.NIC_SLOTS; s++) {
+            VirtioNet nic = m.nic(s);
+            if (!nic.present()) continue;
+            while (nic.canReceive()) {
+                int len = world.pollFrame(s, frameBuf);
+                if (len < 0) break;
+                nic.receive(frameBuf, 0, len); // a bad frame is dropped (and logged) here and in the replay alike
+                frames++;
+                if (log == null) continue;
+                try {
+                    payload.reset();
+                    pout.writeLong(m.ticks());
+                    pout.writeByte(s);
+                    pout.writeShort(len);
+                    pout.write(frameBuf, 0, len);
+                    pout.flush();
+                    log.writeRecord(LogWriter.FRAME, icount, payloadBytes(), payload.size());
+                    logged = true;
+                } catch (IOException e) {
+                    throw new UncheckedIOException("writing the input log", e);
+                }
+            }
+        }
+        if (logged) {
+            try {
+                log.flush();
+            } catch (IOException e) {
+                throw new UncheckedIOException("writing the input log", e);
+            }
+        }
+    }
+
+    static boolean anyNic(Machine m) {
+        for (int s = 0; s < Machine.NIC_SLOTS; s++) if (m.nic(s).present()) return true;
+        return false;
+    }
+
+    private static boolean anyNicCanReceive(Machine m) {
+        for (int s = 0; s < Machine.NIC_SLOTS; s++) if (m.nic(s).canReceive()) return true;
+        return false;
     }
 
     private byte[] payloadBytes() {
@@ -167,15 +231,20 @@ public final class Recorder implements HostInputs {
 
     @Override
     public long nextBoundary(Machine m) {
-        return log != null && checkpointInterval > 0 ? nextCheckpoint : Long.MAX_VALUE;
+        long nb = log != null && checkpointInterval > 0 ? nextCheckpoint : Long.MAX_VALUE;
+        if (anyNic(m)) nb = Math.min(nb, m.cpu().icount + FRAME_POLL_INSTRUCTIONS);
+        return nb;
     }
 
     @Override
     public void idle(Machine m, long targetTicks) {
-        // host-clock mode: wait in host time until the next timer is due or input arrives
+        // host-clock mode: wait in host time until the next timer is due or input arrives;
+        // a timer already due (armed in the middle of the last slice) fires at the next boundary
+        if (targetTicks != Scheduler.NEVER && targetTicks <= m.ticks()) return;
         long limitNs = world.nanoTime() + 20_000_000L;
         for (;;) {
             if (world.serialAvailable()) return;
+            if (world.frameAvailable() && anyNicCanReceive(m)) return;
             long now = world.nanoTime();
             if (now >= limitNs) return;
             long waitNs = limitNs - now;
@@ -204,6 +273,29 @@ public final class Recorder implements HostInputs {
     /** Host time spent computing and writing those digests, in ns (the main cost of recording). */
     public long checkpointNanos() {
         return checkpointNanos;
+    }
+
+    private boolean catchUpWhenHaltedOnly;
+
+    /**
+     * Host-clock mode: with {@code true}, guest time catches up with the host clock only at
+     * boundaries where the CPU is halted (waiting for an interrupt), never while it runs, and each
+     * time at most to the next timer deadline. A busy guest then sees time advance at the nominal
+     * speed with no jumps, so timing loops (the kernel's TSC calibration against the PIT, which a
+     * jump between its last TSC read and its PIT poll fools into a far too low frequency) measure
+     * correctly; when the guest idles, it runs through its timer events one by one (as in virtual
+     * time) until it has caught up with the host, instead of seeing one jump of the whole lag
+     * (which the kernel reports as an RCU stall). The default ({@code false}) catches up fully at
+     * every boundary. Only the live source changes: the log records whichever jumps were taken,
+     * and replay applies them.
+     */
+    public void setCatchUpWhenHaltedOnly(boolean b) {
+        this.catchUpWhenHaltedOnly = b;
+    }
+
+    /** Number of received frames handed to network cards (each one a FRAME record when logging). */
+    public long framesInjected() {
+        return frames;
     }
 
     /** Number of INPUT records written. */

@@ -3,6 +3,7 @@ package dev.tandem.core.replay;
 import dev.tandem.core.machine.HostInputs;
 import dev.tandem.core.machine.Machine;
 import dev.tandem.core.snapshot.StateHasher;
+import dev.tandem.core.time.Scheduler;
 import java.io.ByteArrayInputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -16,8 +17,9 @@ import java.util.List;
  *
  * <p>Records are matched to slice boundaries by their tag (instruction count, tick count): at a
  * boundary, HASH records with the current tag are checked, then at most one INPUT record with the
- * current tag is applied (the recorder writes at most one per boundary). A record whose tag lies
- * in the past is a divergence.
+ * current tag is applied (the recorder writes at most one per boundary), followed by the FRAME
+ * records with the current tag (a FRAME's tag has the ticks after the INPUT's time jump, which is
+ * when the recorder injected it). A record whose tag lies in the past is a divergence.
  */
 public final class Replayer implements HostInputs {
     private final LogReader reader;
@@ -74,6 +76,7 @@ public final class Replayer implements HostInputs {
             return;
         }
         try {
+            boolean inputDone = false;
             for (;;) {
                 long icount = m.cpu().icount;
                 long ticks = m.ticks();
@@ -84,12 +87,20 @@ public final class Replayer implements HostInputs {
                 if (next.icount() != icount || nextTicks != ticks) return;
                 switch (next.type()) {
                     case LogWriter.HASH -> {
+                        if (inputDone) return;
                         check(m, next);
                         if (divergence != null) return;
                         advance();
                     }
-                    case LogWriter.INPUT -> {
-                        apply(m, next);
+                    case LogWriter.INPUT, LogWriter.FRAME -> {
+                        if (next.type() == LogWriter.INPUT) {
+                            if (inputDone) return;
+                            apply(m, next);
+                        } else {
+                            applyFrame(m, next);
+                        }
+                        if (divergence != null) return;
+                        inputDone = true;
                         advance();
                         // a recording stopped from another thread right after this input's boundary
                         // ended before the boundary's timers: stop here as it did
@@ -97,8 +108,10 @@ public final class Replayer implements HostInputs {
                                 && endExit() == Machine.Exit.STOPPED) {
                             atEnd = true;
                             m.requestStop();
+                            return;
                         }
-                        return;
+                        // further FRAME records of this boundary follow in the loop
+                        if (next.type() != LogWriter.FRAME) return;
                     }
                     default -> {
                         // END: a recording stopped at a boundary ends here; other ends are reached by the machine itself
@@ -139,6 +152,29 @@ public final class Replayer implements HostInputs {
         applied++;
     }
 
+    private void applyFrame(Machine m, LogRecord r) throws IOException {
+        byte[] p = r.payload();
+        if (p.length < 11) throw new LogFormatException("log corrupted: " + r.describe() + " is too short");
+        int nic = p[8] & 0xFF;
+        int len = (p[9] & 0xFF) << 8 | (p[10] & 0xFF);
+        if (len != p.length - 11 || nic >= Machine.NIC_SLOTS) {
+            throw new LogFormatException("log corrupted: " + r.describe() + " has bad contents");
+        }
+        if (!m.nic(nic).present() || !m.nic(nic).canReceive()) {
+            diverge(m, r.describe() + ": network card " + nic + " cannot take the recorded frame");
+            return;
+        }
+        m.nic(nic).receive(p, 11, len);
+        frames++;
+    }
+
+    private long frames;
+
+    /** FRAME records applied so far. */
+    public long framesApplied() {
+        return frames;
+    }
+
     private void check(Machine m, LogRecord r) throws IOException {
         DataInputStream in = new DataInputStream(new ByteArrayInputStream(r.payload(), 8, r.payload().length - 8));
         if (r.type() == LogWriter.END) in.readUnsignedByte();
@@ -169,7 +205,15 @@ public final class Replayer implements HostInputs {
 
     @Override
     public long nextBoundary(Machine m) {
-        return next.icount();
+        long nb = next.icount();
+        // The recorder ends a slice at least every FRAME_POLL_INSTRUCTIONS while a network card is
+        // plugged; the replay must cut its slices at the same counts, because a timer the guest arms
+        // in the middle of a slice fires at the next slice boundary.
+        if (Recorder.anyNic(m)) {
+            long poll = m.cpu().icount + Recorder.FRAME_POLL_INSTRUCTIONS;
+            if (nb <= m.cpu().icount || nb > poll) nb = poll;
+        }
+        return nb;
     }
 
     @Override
@@ -179,8 +223,11 @@ public final class Replayer implements HostInputs {
 
     @Override
     public void idle(Machine m, long targetTicks) {
-        // host-clock replay: time only moves through logged INPUT records at this instruction count
-        if (next.icount() != m.cpu().icount) {
+        // host-clock replay: time only moves through logged INPUT records at this instruction count.
+        // A timer that fell due in the middle of the last slice (armed there) fires at the next
+        // boundary and wakes the guest without any input; the recording logged nothing for it either.
+        boolean timerDue = targetTicks != Scheduler.NEVER && targetTicks <= m.ticks();
+        if (next.icount() != m.cpu().icount && !timerDue) {
             diverge(m, "guest halted, but the log's next event is " + next.describe());
         }
     }

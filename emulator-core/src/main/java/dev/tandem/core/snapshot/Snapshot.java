@@ -33,7 +33,8 @@ public final class Snapshot {
 
     static final byte[] MAGIC = "TNDMSNAP".getBytes(StandardCharsets.US_ASCII);
     static final byte[] END_MAGIC = "TNDMSEND".getBytes(StandardCharsets.US_ASCII);
-    public static final int VERSION = 1;
+    /** 2: machine state version 2 (network card slots). */
+    public static final int VERSION = 2;
     /** Trailer: u64 length of everything before it, u32 CRC32C of the same bytes, end magic. */
     static final int TRAILER = 8 + 4 + 8;
 

@@ -118,6 +118,11 @@ class SnapshotTest {
         change.put("i8042", () -> io.out(0x64, 1, 0xAD));                                   // disable the keyboard
         change.put("port92", () -> io.out(0x92, 1, io.in(0x92, 1) ^ 0x02));                 // fast A20
         change.put("pci", () -> io.out(0xCF8, 4, 0x80000800));                              // config address
+        for (int s = 0; s < Machine.NIC_SLOTS; s++) {                                       // network cards: queue select
+            a.plugNic(s, new byte[] {0x52, 0x54, 0, 0, 0, (byte) s});
+            int port = Machine.NIC_IO_BASE + 0x100 * s + 0x0E;
+            change.put("nic" + s, () -> io.out(port, 2, 1));
+        }
         assertEquals(Machine.DEVICE_NAMES, List.copyOf(change.keySet()), "a guest-visible change for every device, in state order");
         List<String> unseen = new ArrayList<>();
         StateDigest before = StateHasher.digest(a);
