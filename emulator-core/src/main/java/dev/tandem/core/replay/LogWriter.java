@@ -23,14 +23,35 @@ public final class LogWriter implements AutoCloseable {
     public static final int HASH = 2;
     /** The end of the recording: how the run ended, and the final state hash. */
     public static final int END = 3;
+    /**
+     * A progress mark (live streams, replication): every record with a tag at or before this one
+     * has been sent, so a replica may execute up to here. Payload: ticks only. Replay ignores it.
+     */
+    public static final int MARK = 5;
+    /**
+     * An annotation for the stream's user (replication: console input sequence numbers, epoch
+     * changes): payload ticks, then opaque bytes. Replay passes it to its record listener and
+     * otherwise ignores it.
+     */
+    public static final int NOTE = 6;
     /** Largest accepted payload. */
     static final int MAX_PAYLOAD = 16 << 20;
+
+    /** True for the record types this build reads. */
+    static boolean knownType(int type) {
+        return switch (type) {
+            case INPUT, HASH, END, MARK, NOTE -> true;
+            default -> false;
+        };
+    }
 
     static String typeName(int type) {
         return switch (type) {
             case INPUT -> "INPUT";
             case HASH -> "HASH";
             case END -> "END";
+            case MARK -> "MARK";
+            case NOTE -> "NOTE";
             default -> "type " + type;
         };
     }
