@@ -82,7 +82,8 @@ final class LeaderLink {
         long hb = r.opt.heartbeatMillis();
         tasks.add(r.group.scheduleAtFixedRate(this::heartbeat, hb, hb, TimeUnit.MILLISECONDS));
         tasks.add(r.control.scheduleAtFixedRate(this::livenessCheck, hb, Math.max(5, hb / 4), TimeUnit.MILLISECONDS));
-        tasks.add(r.control.scheduleAtFixedRate(this::renew, r.opt.renewMillis(), r.opt.renewMillis(), TimeUnit.MILLISECONDS));
+        long renew = r.opt.renewMillis() > 0 ? r.opt.renewMillis() : 50;
+        tasks.add(r.renewer.scheduleAtFixedRate(this::renew, renew, renew, TimeUnit.MILLISECONDS));
     }
 
     // ------------------------------------------------------------------ machine thread
@@ -260,7 +261,9 @@ final class LeaderLink {
         }
         r.control.execute(() -> {
             if (s.live) {
-                long fenceAt = Math.max(r.leaderInputs == null ? 0 : lastShippedMark(), s.receivedIcount);
+                // a fence at c admits candidates that applied at least c: require more than anything we shipped,
+                // since output beyond what this follower has may be released from now on
+                long fenceAt = Math.max(lastShippedMark(), s.receivedIcount) + 1;
                 boolean ok;
                 try {
                     ok = r.lease != null && r.lease.fence(s.nodeId, fenceAt);

@@ -67,6 +67,8 @@ public final class Replica implements AutoCloseable {
     final Transcript tx;
     final EventLoopGroup group = new NioEventLoopGroup(1, (java.util.concurrent.ThreadFactory) r -> daemon(r, "tandem-net"));
     final ScheduledExecutorService control = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "tandem-control"));
+    /** Lease renewal has a thread of its own: nothing else may delay it. */
+    final ScheduledExecutorService renewer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "tandem-lease"));
     final Function<String, Arbiter> arbiterFactory;
     volatile Arbiter arbiter;
     volatile String arbiterSpec;
@@ -205,9 +207,10 @@ public final class Replica implements AutoCloseable {
     public static Replica leader(ReplicaOptions opt, String arbiterSpec, Function<String, Arbiter> arbiters,
             Function<HostInputs, Machine> build, Map<String, String> guestIdentity) throws Exception {
         Replica r = new Replica(opt, arbiters);
-        r.arbiterSpec = arbiterSpec;
-        r.arbiter = arbiters.apply(arbiterSpec);
         r.bind();
+        r.arbiterSpec = arbiterSpec != null ? arbiterSpec
+                : ArbiterSpecs.defaultFor(r.replicationAddress.getHostString(), r.replicationAddress.getPort());
+        r.arbiter = arbiters.apply(r.arbiterSpec);
         Optional<Arbiter.Lease> l = r.arbiter.tryAcquire(new Arbiter.Candidate(opt.nodeId(), r.arbiterAddress(), 0));
         if (l.isEmpty()) {
             String cur = r.arbiter.current().map(x -> "epoch " + x.epoch() + " held by " + x.nodeId() + " at " + x.address())
@@ -230,7 +233,7 @@ public final class Replica implements AutoCloseable {
         r.leaderInputs.start(m);
         r.role = Role.LEADER;
         r.tx.event("start", "role", "leader", "epoch", r.leaderEpoch, "listen", r.address(), "console",
-                r.consoleAddress == null ? "" : r.consoleAddress.toString(), "arbiter", arbiterSpec);
+                r.consoleAddress == null ? "" : r.consoleAddress.toString(), "arbiter", r.arbiterSpec);
         r.tx.event("role", "role", "LEADER", "epoch", r.leaderEpoch, "icount", m.cpu().icount(), "ticks", m.ticks(), "lsn", 0L);
         return r;
     }
@@ -323,6 +326,7 @@ public final class Replica implements AutoCloseable {
         followerLink.close();
         consoleServer.close();
         control.shutdownNow();
+        renewer.shutdownNow();
     }
 
     /** Clean shutdown (SIGTERM): a leader hands over (ships what it has, releases its lease); a follower just goes. */
@@ -566,6 +570,7 @@ public final class Replica implements AutoCloseable {
         followerLink.close();
         consoleServer.close();
         control.shutdownNow();
+        renewer.shutdownNow();
         group.shutdownGracefully(0, 200, TimeUnit.MILLISECONDS).syncUninterruptibly();
         Arbiter a = arbiter;
         if (a != null) {

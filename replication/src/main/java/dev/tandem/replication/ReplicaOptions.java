@@ -14,7 +14,7 @@ import java.nio.file.Path;
  * @param markEveryTicks       the leader ships a MARK at least this often (guest ticks), and on every boundary with output or input
  * @param heartbeatMillis      heartbeat period (both directions)
  * @param heartbeatTimeoutMillis silence after which the peer counts as lost
- * @param renewMillis          lease renewal period of a leader
+ * @param renewMillis          lease renewal period of a leader (0: what the arbiter asks for)
  * @param checkpointInterval   instructions between state-hash checkpoints in the stream
  * @param consoleHistoryBytes  console output kept for reconnecting clients
  * @param retentionBytes       log batches kept for reconnecting followers
@@ -26,7 +26,7 @@ public record ReplicaOptions(String nodeId, String listenHost, int listenPort, S
         long checkpointInterval, int consoleHistoryBytes, long retentionBytes, Path transcript, String advertise) {
 
     public static ReplicaOptions defaults(String nodeId) {
-        return new ReplicaOptions(nodeId, "127.0.0.1", 0, "127.0.0.1", -1, 5_000_000L, 250_000L, 100, 500, 50,
+        return new ReplicaOptions(nodeId, "127.0.0.1", 0, "127.0.0.1", -1, 5_000_000L, 250_000L, 100, 500, 0,
                 10_000_000L, 8 << 20, 64L << 20, null, null);
     }
 

@@ -48,7 +48,7 @@ final class MemoryArbiter implements Arbiter {
                 return Optional.empty();
             }
             Long f = b.fences.get(c.nodeId());
-            if (f != null && c.appliedCount() <= f) {
+            if (f != null && c.appliedCount() < f) {
                 b.history.add(new ArbiterEvent(System.currentTimeMillis(), "refused", b.epoch, c.nodeId(), "fenced at " + f));
                 return Optional.empty();
             }
