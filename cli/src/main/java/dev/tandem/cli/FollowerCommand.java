@@ -37,6 +37,10 @@ final class FollowerCommand implements Callable<Integer> {
     @Option(names = "--timing", description = "virtual or host: checked against the leader when a guest is given")
     String timing;
 
+    @Option(names = "--max-instructions", paramLabel = "N",
+            description = "if this replica comes to lead, it ends the stream at this instruction count (as the leader's option)")
+    Long maxInstructions;
+
     @Override
     public Integer call() throws Exception {
         ReplicaCliOptions.hostPort(connect, "--connect");
@@ -55,6 +59,7 @@ final class FollowerCommand implements Callable<Integer> {
         }
         ReplicaOptions opt = replica.build(cfg.instructionsPerSecond());
         Replica r = Replica.follower(opt, connect, wanted, replica.arbiter, ArbiterSpecs::open);
+        if (maxInstructions != null) r.setInstructionLimit(maxInstructions);
         replica.configureStats(r);
         System.err.printf("[tandem] follower %s: replication %s, console %s, following %s%n", opt.nodeId(), r.address(),
                 r.consoleAddress() == null ? "none" : "127.0.0.1:" + r.consoleAddress().getPort(), connect);

@@ -361,6 +361,17 @@ final class FollowerLink {
                 r.history.addAll(w.history());
             }
             knownLeader = channel.remoteAddress().toString().replaceFirst("^.*/", "");
+            r.control.execute(() -> {
+                // the leader's console address, for clients that ask a follower (from the arbiter's record)
+                try {
+                    Arbiter a = r.arbiter;
+                    if (a != null) a.current().ifPresent(x -> {
+                        if (x.epoch() == leaderEpoch) r.leaderConsoleHint = Replica.consolePart(x.address());
+                    });
+                } catch (Arbiter.ArbiterException | RuntimeException e) {
+                    // only a hint
+                }
+            });
             r.tx.event("welcome", "leader", w.leaderId(), "epoch", f.epoch(), "state", w.stateFollows(), "resumeLsn", w.resumeLsn(),
                     "truncateAfter", w.truncateAfterLsn());
             if (w.stateFollows()) {

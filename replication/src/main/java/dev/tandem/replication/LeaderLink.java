@@ -228,13 +228,21 @@ final class LeaderLink {
         dev.tandem.replication.arbiter.Arbiter.Lease l = r.lease;
         if (l == null || (r.role != Replica.Role.LEADER && r.role != Replica.Role.PROMOTING) || r.stopping) return;
         boolean ok;
+        long t0 = System.nanoTime();
         try {
             ok = l.renew();
         } catch (RuntimeException e) {
             ok = false;
         }
+        long t1 = System.nanoTime();
+        if (lastRenew != 0 && (t0 - lastRenew > 200_000_000L || t1 - t0 > 100_000_000L)) {
+            r.tx.event("slow-renewal", "sinceLastMs", (t0 - lastRenew) / 1e6, "renewMs", (t1 - t0) / 1e6, "ok", ok);
+        }
+        lastRenew = t1;
         if (!ok) leaseLost();
     }
+
+    private long lastRenew;
 
     /** The lease is gone: stop releasing output and stop (machine thread or control thread). */
     void leaseLost() {
@@ -283,6 +291,7 @@ final class LeaderLink {
             sessions.remove(s.nodeId, s);
             s.channel.close();
             releaseCommitted("follower-dead");
+            r.consoleServer.peersChanged();
             Thread t = r.machineThread;
             if (t != null) LockSupport.unpark(t);
         });
@@ -332,6 +341,8 @@ final class LeaderLink {
     final class Session extends SimpleChannelInboundHandler<Frame> {
         final Channel channel;
         String nodeId = "?";
+        /** The follower's address as it gave it (replication|console). */
+        String address = "";
         volatile boolean attached;
         volatile boolean live;
         volatile boolean dying;
@@ -356,6 +367,7 @@ final class LeaderLink {
             live = true;
             lastHeard = System.nanoTime();
             r.tx.event("follower-live", "follower", nodeId, "receivedLsn", receivedLsn, "receivedIcount", receivedIcount);
+            r.consoleServer.peersChanged();
         }
 
         @Override
@@ -409,6 +421,7 @@ final class LeaderLink {
         private void hello(ChannelHandlerContext ctx, Hello h) {
             if (helloed) throw new dev.tandem.replication.wire.ProtocolException("a second HELLO on one connection");
             nodeId = h.nodeId();
+            address = h.address();
             if (h.protocolVersion() != FrameCodec.VERSION) {
                 refuse(ctx, "protocol version " + h.protocolVersion() + " is not " + FrameCodec.VERSION);
                 return;

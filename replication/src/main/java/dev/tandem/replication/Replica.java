@@ -147,6 +147,16 @@ public final class Replica implements AutoCloseable {
             public void higherEpochSeen(long e, String from) {
                 Replica.this.higherEpochSeen(e, from);
             }
+
+            @Override
+            public List<String> peers() {
+                List<String> out = new ArrayList<>();
+                for (LeaderLink.Session s : leaderLink.sessions.values()) {
+                    String c = consolePart(s.address);
+                    if (s.live && !c.isEmpty()) out.add(c);
+                }
+                return out;
+            }
         });
         this.leaderLink = new LeaderLink(this);
         this.followerLink = new FollowerLink(this);
@@ -282,8 +292,15 @@ public final class Replica implements AutoCloseable {
             stop(EXIT_FAILURE, "internal error: " + e);
             throw e;
         } finally {
+            Machine m = machine;
+            String hash = "";
+            if (m != null && !crashed) {
+                hash = String.format("%016x", dev.tandem.core.snapshot.StateHasher.digest(m).total());
+                System.err.printf("[tandem] %s stopped (%s) at instruction %,d, final state hash %s%n", opt.nodeId(),
+                        stopReason, m.cpu().icount(), hash);
+            }
             tx.event("stop", "reason", stopReason == null ? "" : stopReason, "exit", exitCode, "role", String.valueOf(role),
-                    "icount", machine == null ? -1 : machine.cpu().icount());
+                    "icount", m == null ? -1 : m.cpu().icount(), "hash", hash);
             stats.finish();
         }
         return exitCode;

@@ -8,7 +8,8 @@
 ;   - then it increments a 32-bit counter and prints "C <counter in decimal>\r\n".
 ; So the output is a gap-free sequence of counter lines with every typed line echoed once
 ; between them; a replicated console can be checked for gaps, duplicates and exactly-once input.
-; Lines longer than 250 bytes are cut. All output goes to COM1 only.
+; The line "halt" is echoed and then stops the guest (cli; hlt). Lines longer than 250 bytes are
+; cut. All output goes to COM1 only.
 
         bits 16
         org 0
@@ -119,7 +120,14 @@ got_char:
         call crlf
         mov dword [VARS + 4], 0
         pop ecx
-        ret
+        ; the line "halt" stops the guest (cli; hlt: the machine ends with HALTED)
+        cmp ebx, 4
+        jne .done
+        cmp dword [VARS + 16], 0x746C6168   ; "halt" (little-endian)
+        jne .done
+        cli
+        hlt
+        jmp $ - 1
 
 crlf:
         mov al, 13

@@ -30,7 +30,8 @@ public final class ConsoleClient implements AutoCloseable {
         }
     }
 
-    private final List<String> addresses;
+    /** Addresses to try: the given ones, then peers and hints learned from servers. */
+    private final java.util.List<String> addresses = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final OutputStream out;
     private final Listener listener;
     private final long clientId;
@@ -49,7 +50,7 @@ public final class ConsoleClient implements AutoCloseable {
 
     public ConsoleClient(List<String> addresses, OutputStream out, Listener listener) {
         if (addresses.isEmpty()) throw new IllegalArgumentException("no console address");
-        this.addresses = List.copyOf(addresses);
+        this.addresses.addAll(new java.util.LinkedHashSet<>(addresses));
         this.out = out;
         this.listener = listener == null ? (e, o, d, f, l, s) -> { } : listener;
         long id;
@@ -143,7 +144,11 @@ public final class ConsoleClient implements AutoCloseable {
             ConsoleProtocol.write(o, ConsoleProtocol.HELLO, h.array());
             ConsoleProtocol.Frame f = ConsoleProtocol.read(in);
             ByteBuffer p = ByteBuffer.wrap(f.payload());
-            if (f.type() == ConsoleProtocol.NOT_LEADER) return false;
+            if (f.type() == ConsoleProtocol.NOT_LEADER) {
+                p.getLong();
+                learn(string(p));
+                return false;
+            }
             if (f.type() == ConsoleProtocol.ERROR) {
                 listener.event("error from " + address + ": " + string(p));
                 return false;
@@ -195,6 +200,10 @@ public final class ConsoleClient implements AutoCloseable {
                         if (e < maxEpoch) throw new IOException("input ack from epoch " + e + " after epoch " + maxEpoch);
                         acked(seq);
                     }
+                    case ConsoleProtocol.PEERS -> {
+                        int n = p.getShort() & 0xFFFF;
+                        for (int k = 0; k < n; k++) learn(string(p));
+                    }
                     case ConsoleProtocol.ERROR -> throw new IOException("server error: " + string(p));
                     default -> throw new IOException("unexpected console frame " + f.type());
                 }
@@ -206,6 +215,20 @@ public final class ConsoleClient implements AutoCloseable {
             conn = null;
             socket = null;
         }
+    }
+
+    /** Adds an address learned from a server (a peer or the leader's). */
+    private void learn(String address) {
+        if (address == null || address.isEmpty() || address.lastIndexOf(':') <= 0) return;
+        if (!addresses.contains(address)) {
+            addresses.add(address);
+            listener.event("learned console address " + address);
+        }
+    }
+
+    /** Every address known so far. */
+    public List<String> addresses() {
+        return List.copyOf(addresses);
     }
 
     private synchronized void acked(long seq) {

@@ -32,6 +32,8 @@ public final class ConsoleProtocol {
     public static final int INPUT_ACK = 14;
     /** Server: string; the server closes. */
     public static final int ERROR = 15;
+    /** Server: u16 n, then n strings: console addresses of the other replicas (to try when this one is gone). */
+    public static final int PEERS = 16;
 
     /** A frame as read by the blocking client. */
     public record Frame(int type, byte[] payload) {

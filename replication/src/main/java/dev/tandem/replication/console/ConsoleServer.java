@@ -40,6 +40,11 @@ public final class ConsoleServer implements AutoCloseable {
 
         /** A client saw a higher epoch than ours: we are stale. */
         void higherEpochSeen(long epoch, String from);
+
+        /** Console addresses of the other replicas (followers), for clients to try when this one is gone. */
+        default java.util.List<String> peers() {
+            return java.util.List.of();
+        }
     }
 
     private final ConsoleOutput output;
@@ -71,6 +76,11 @@ public final class ConsoleServer implements AutoCloseable {
     /** Output was released, or this replica started serving: push to every client. */
     public void pumpAll() {
         for (Session s : sessions) s.channel.eventLoop().execute(s::pump);
+    }
+
+    /** The set of replicas changed: tell every resumable client. */
+    public void peersChanged() {
+        for (Session s : sessions) s.channel.eventLoop().execute(s::sendPeers);
     }
 
     private void acked(long client, long seq) {
@@ -228,6 +238,7 @@ public final class ConsoleServer implements AutoCloseable {
             sessions.add(this);
             send(ConsoleProtocol.WELCOME, w -> w.writeLong(replica.epoch()).writeLong(input.accepted(clientId))
                     .writeLong(output.historyStart()).writeLong(output.released()));
+            sendPeers();
             pump();
         }
 
@@ -246,6 +257,18 @@ public final class ConsoleServer implements AutoCloseable {
             byte[] t = text.getBytes(StandardCharsets.UTF_8);
             if (!plain) send(ConsoleProtocol.ERROR, w -> w.writeShort(t.length).writeBytes(t));
             channel.close();
+        }
+
+        void sendPeers() {
+            if (plain || !welcomed || !channel.isActive()) return;
+            java.util.List<String> peers = replica.peers();
+            send(ConsoleProtocol.PEERS, w -> {
+                w.writeShort(peers.size());
+                for (String p : peers) {
+                    byte[] b = p.getBytes(StandardCharsets.UTF_8);
+                    w.writeShort(b.length).writeBytes(b);
+                }
+            });
         }
 
         void sendAck(long seq) {
