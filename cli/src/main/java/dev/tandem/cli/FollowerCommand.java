@@ -62,7 +62,12 @@ final class FollowerCommand implements Callable<Integer> {
         if (maxInstructions != null) r.setInstructionLimit(maxInstructions);
         replica.configureStats(r);
         System.err.printf("[tandem] follower %s: replication %s, console %s, following %s%n", opt.nodeId(), r.address(),
-                r.consoleAddress() == null ? "none" : "127.0.0.1:" + r.consoleAddress().getPort(), connect);
+                r.consoleAddress() == null ? "none" : hostPort(r.consoleAddress()), connect);
+        if (replica.advertise != null) System.err.println("[tandem] advertised replication address " + replica.advertise);
         return ReplicaCliOptions.runToEnd(r);
+    }
+
+    private static String hostPort(java.net.InetSocketAddress a) {
+        return a.getHostString() + ":" + a.getPort();
     }
 }

@@ -70,7 +70,12 @@ final class LeaderCommand implements Callable<Integer> {
         if (maxInstructions != null) r.setInstructionLimit(maxInstructions);
         replica.configureStats(r);
         System.err.printf("[tandem] leader %s: epoch %d, replication %s, console %s%n", opt.nodeId(), r.leaderEpoch(),
-                r.address(), r.consoleAddress() == null ? "none" : "127.0.0.1:" + r.consoleAddress().getPort());
+                hostPort(r.replicationAddress()), r.consoleAddress() == null ? "none" : hostPort(r.consoleAddress()));
+        if (replica.advertise != null) System.err.println("[tandem] advertised replication address " + replica.advertise);
         return ReplicaCliOptions.runToEnd(r);
+    }
+
+    private static String hostPort(java.net.InetSocketAddress a) {
+        return a.getHostString() + ":" + a.getPort();
     }
 }

@@ -158,6 +158,13 @@ final class FollowerLink {
             current = h;
             h.channel = f.channel();
         }
+        if (!f.channel().isActive()) {
+            // closed before it was ours (its close event found another handler current)
+            synchronized (lock) {
+                if (current == h) current = null;
+            }
+            return false;
+        }
         forceState = false;
         h.hello();
         return true;

@@ -47,6 +47,12 @@ public final class ConsoleClient implements AutoCloseable {
     private volatile long connects;
     private volatile String server = "";
     private long retryMillis = 20;
+    private volatile long silenceMillis = 3000;
+
+    /** How long a silent server is waited for before trying another (default 3 s). */
+    public void setSilenceMillis(long ms) {
+        this.silenceMillis = ms;
+    }
 
     public ConsoleClient(List<String> addresses, OutputStream out, Listener listener) {
         if (addresses.isEmpty()) throw new IllegalArgumentException("no console address");
@@ -136,6 +142,8 @@ public final class ConsoleClient implements AutoCloseable {
         try (Socket s = new Socket()) {
             s.setTcpNoDelay(true);
             s.connect(new InetSocketAddress(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1))), 500);
+            // a leader sends at least a heartbeat every HEARTBEAT_MILLIS: silence means it stopped or was cut off
+            s.setSoTimeout((int) silenceMillis);
             socket = s;
             DataOutputStream o = new DataOutputStream(new BufferedOutputStream(s.getOutputStream(), 1 << 16));
             DataInputStream in = new DataInputStream(new BufferedInputStream(s.getInputStream(), 1 << 16));
@@ -199,6 +207,10 @@ public final class ConsoleClient implements AutoCloseable {
                         long seq = p.getLong();
                         if (e < maxEpoch) throw new IOException("input ack from epoch " + e + " after epoch " + maxEpoch);
                         acked(seq);
+                    }
+                    case ConsoleProtocol.HEARTBEAT -> {
+                        long e = p.getLong();
+                        if (e < maxEpoch) throw new IOException("heartbeat from epoch " + e + " after epoch " + maxEpoch);
                     }
                     case ConsoleProtocol.PEERS -> {
                         int n = p.getShort() & 0xFFFF;

@@ -34,6 +34,9 @@ public final class ConsoleProtocol {
     public static final int ERROR = 15;
     /** Server: u16 n, then n strings: console addresses of the other replicas (to try when this one is gone). */
     public static final int PEERS = 16;
+    /** Server: u64 epoch; sent every {@link #HEARTBEAT_MILLIS} so a client notices a server that stopped (SIGSTOP, partition). */
+    public static final int HEARTBEAT = 17;
+    public static final long HEARTBEAT_MILLIS = 500;
 
     /** A frame as read by the blocking client. */
     public record Frame(int type, byte[] payload) {

@@ -70,6 +70,9 @@ public final class ConsoleServer implements AutoCloseable {
                         ch.pipeline().addLast("sniff", new Sniffer());
                     }
                 }).bind(host, port).sync().channel();
+        group.scheduleAtFixedRate(() -> {
+            for (Session s : sessions) s.channel.eventLoop().execute(s::heartbeat);
+        }, ConsoleProtocol.HEARTBEAT_MILLIS, ConsoleProtocol.HEARTBEAT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
         return (InetSocketAddress) server.localAddress();
     }
 
@@ -257,6 +260,11 @@ public final class ConsoleServer implements AutoCloseable {
             byte[] t = text.getBytes(StandardCharsets.UTF_8);
             if (!plain) send(ConsoleProtocol.ERROR, w -> w.writeShort(t.length).writeBytes(t));
             channel.close();
+        }
+
+        void heartbeat() {
+            if (plain || !welcomed || !channel.isActive() || !replica.serving()) return;
+            send(ConsoleProtocol.HEARTBEAT, w -> w.writeLong(replica.epoch()));
         }
 
         void sendPeers() {
