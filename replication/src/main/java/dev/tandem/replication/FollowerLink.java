@@ -58,6 +58,8 @@ final class FollowerLink {
     private volatile boolean contesting;
     private volatile boolean closed;
     private boolean everLive;
+    /** The epoch of the leader that last welcomed us: only a follower of the latest epoch may contest. */
+    private volatile long followedEpoch = -1;
 
     FollowerLink(Replica r) {
         this.r = r;
@@ -181,7 +183,8 @@ final class FollowerLink {
         r.tx.event("leader-lost", "reason", why, "epoch", r.epoch, "receivedLsn", r.queue == null ? -1 : r.queue.lastLsn(),
                 "receivedIcount", r.receivedIcount, "appliedIcount", r.appliedIcount);
         System.err.println("[tandem] lost the leader: " + why);
-        r.control.execute(this::contest);
+        if (why.startsWith("refused")) r.control.schedule(this::contest, 50, TimeUnit.MILLISECONDS); // e.g. a leader still promoting
+        else r.control.execute(this::contest);
     }
 
     /**
@@ -212,7 +215,8 @@ final class FollowerLink {
                     knownLeader = cur.get().address();
                     r.leaderConsoleHint = Replica.consolePart(knownLeader);
                     if (tryConnect(Replica.replicationPart(knownLeader), false)) return;
-                } else if (a != null && everLive && r.queue != null) {
+                } else if (a != null && everLive && r.queue != null && cur.isPresent() && cur.get().epoch() == followedEpoch) {
+                    // we followed the holder of the latest epoch: we may have all it released (fences say)
                     long count = r.receivedIcount;
                     Optional<Arbiter.Lease> l = Optional.empty();
                     try {
@@ -254,9 +258,17 @@ final class FollowerLink {
 
     private void periodic() {
         Handler h = current;
-        if (h == null || !h.streaming) return;
+        if (h == null || h.channel == null) return;
         long now = System.nanoTime();
         long applied = r.appliedLsn;
+        if (!h.streaming) {
+            // waiting for a state: still say we are here
+            if (now - lastHeartbeat > r.opt.heartbeatMillis() * 1_000_000L) {
+                lastHeartbeat = now;
+                h.channel.writeAndFlush(Frame.of(r.epoch, new Heartbeat(now, 0, List.of())));
+            }
+            return;
+        }
         if (applied != lastAppliedSent) {
             lastAppliedSent = applied;
             h.channel.eventLoop().execute(h::ack);
@@ -358,6 +370,7 @@ final class FollowerLink {
             if (welcome != null) throw new ProtocolException("a second WELCOME");
             welcome = w;
             leaderEpoch = f.epoch();
+            followedEpoch = f.epoch();
             r.header = w.header();
             if (r.arbiter == null && !w.arbiterSpec().isEmpty()) {
                 r.arbiterSpec = w.arbiterSpec();

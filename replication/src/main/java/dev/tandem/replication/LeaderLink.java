@@ -99,54 +99,91 @@ final class LeaderLink {
             r.retain(b);
             Message.Log msg = b.toMessage();
             for (Session s : sessions.values()) {
-                if (s.attached) s.send(msg);
+                if (!s.attached) continue;
+                if (s.backlog != null) s.backlog.add(msg); // its state is still being compressed
+                else s.send(msg);
             }
         }
         r.commit.mark(b.markIcount(), firstOutputNanos);
         releaseCommitted("ship");
     }
 
-    /** Serves the followers waiting for a state: one snapshot at this boundary for all of them. */
+    private final java.util.concurrent.ExecutorService stateWriter = java.util.concurrent.Executors.newSingleThreadExecutor(t -> {
+        Thread th = new Thread(t, "tandem-state");
+        th.setDaemon(true);
+        return th;
+    });
+
+    /**
+     * Serves the followers waiting for a state: the machine's state is copied at this boundary
+     * (the leader's only pause), then compressed and sent from another thread; batches shipped
+     * meanwhile wait in each joiner's backlog, so they follow the state.
+     */
     void serveJoins(Machine m, long nextLsn) {
         List<Session> waiting = new ArrayList<>();
         for (Session s; (s = joins.poll()) != null; ) if (s.channel.isActive()) waiting.add(s);
         joinPending = false;
         if (waiting.isEmpty()) return;
         long t0 = System.nanoTime();
-        byte[] snap = Replica.snapshot(m);
+        dev.tandem.core.snapshot.Snapshot.Capture cap;
+        try {
+            cap = dev.tandem.core.snapshot.Snapshot.capture(m);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
         long hash = r.leaderInputs.recorder.stateHasher(m).digest(m).total();
-        long pause = System.nanoTime() - t0;
-        CRC32C crc = new CRC32C();
-        crc.update(snap);
-        int chunks = (snap.length + CHUNK - 1) / CHUNK;
         long produced = r.consoleOut.produced();
         long tailFrom = Math.max(0, produced - r.consoleOut.capacity());
-        StateEnd end = new StateEnd(nextLsn, r.leaderEpoch, m.cpu().icount(), m.ticks(), hash, chunks, snap.length,
-                (int) crc.getValue(), pause, List.of(new ChannelState(0, produced, tailFrom, r.consoleOut.tail(tailFrom))),
-                r.consoleIn.appliedSnapshot());
+        byte[] tail = r.consoleOut.tail(tailFrom);
+        Map<Long, Long> seqs = r.consoleIn.appliedSnapshot();
+        long icount = m.cpu().icount(), ticks = m.ticks();
+        long pause = System.nanoTime() - t0;
         synchronized (streamLock) {
             for (Session s : waiting) {
-                s.send(welcome(true, nextLsn, -1));
-                for (int i = 0; i < chunks; i++) {
-                    int off = i * CHUNK;
-                    s.send(new StateChunk(i, java.util.Arrays.copyOfRange(snap, off, Math.min(snap.length, off + CHUNK))));
-                }
-                s.send(end);
+                s.backlog = new ArrayList<>();
                 s.receivedLsn = nextLsn - 1;
-                s.receivedIcount = m.cpu().icount();
-                s.appliedIcount = m.cpu().icount();
+                s.receivedIcount = icount;
+                s.appliedIcount = icount;
                 s.attach();
             }
         }
-        joinsServed += waiting.size();
-        lastJoinPauseNanos = pause;
-        lastJoinBytes = snap.length;
-        for (Session s : waiting) {
-            r.tx.event("join", "follower", s.nodeId, "mode", "state", "icount", m.cpu().icount(), "lsn", nextLsn,
-                    "snapshotBytes", snap.length, "pauseMs", pause / 1e6);
-            System.err.printf("[tandem] follower %s joined at instruction %,d: state transfer of %,d bytes, leader paused %.1f ms%n",
-                    s.nodeId, m.cpu().icount(), snap.length, pause / 1e6);
-        }
+        stateWriter.execute(() -> {
+            long c0 = System.nanoTime();
+            byte[] snap;
+            try {
+                snap = cap.toBytes();
+            } catch (java.io.IOException e) {
+                for (Session s : waiting) s.channel.close();
+                return;
+            }
+            long compress = System.nanoTime() - c0;
+            CRC32C crc = new CRC32C();
+            crc.update(snap);
+            int chunks = (snap.length + CHUNK - 1) / CHUNK;
+            StateEnd end = new StateEnd(nextLsn, r.leaderEpoch, icount, ticks, hash, chunks, snap.length, (int) crc.getValue(),
+                    pause, List.of(new ChannelState(0, produced, tailFrom, tail)), seqs);
+            synchronized (streamLock) {
+                for (Session s : waiting) {
+                    s.send(welcome(true, nextLsn, -1));
+                    for (int i = 0; i < chunks; i++) {
+                        int off = i * CHUNK;
+                        s.send(new StateChunk(i, java.util.Arrays.copyOfRange(snap, off, Math.min(snap.length, off + CHUNK))));
+                    }
+                    s.send(end);
+                    for (Message.Log b : s.backlog) s.send(b);
+                    s.backlog = null;
+                }
+            }
+            joinsServed += waiting.size();
+            lastJoinPauseNanos = pause;
+            lastJoinBytes = snap.length;
+            for (Session s : waiting) {
+                r.tx.event("join", "follower", s.nodeId, "mode", "state", "icount", icount, "lsn", nextLsn, "snapshotBytes",
+                        snap.length, "pauseMs", pause / 1e6, "compressMs", compress / 1e6);
+                System.err.printf("[tandem] follower %s joined at instruction %,d: state of %,d bytes; the leader paused %.1f ms "
+                        + "(copy), compression took %.1f ms beside it%n", s.nodeId, icount, snap.length, pause / 1e6, compress / 1e6);
+            }
+        });
     }
 
     /** Blocks while a live follower has applied more than the allowed lag behind {@code icount}. */
@@ -156,7 +193,7 @@ final class LeaderLink {
         for (;;) {
             long worst = 0;
             for (Session s : sessions.values()) {
-                if (s.live && s.attached) worst = Math.max(worst, icount - s.appliedIcount);
+                if (s.live && s.attached && !s.catchingUp) worst = Math.max(worst, icount - s.appliedIcount);
             }
             if (worst <= limit || r.stopping || !r.leaseValid()) break;
             if (t0 == 0) t0 = System.nanoTime();
@@ -325,6 +362,7 @@ final class LeaderLink {
     }
 
     synchronized void close() {
+        stateWriter.shutdownNow();
         for (ScheduledFuture<?> f : tasks) f.cancel(false);
         for (Session s : sessions.values()) s.channel.close();
         if (server != null) server.close();
@@ -347,6 +385,12 @@ final class LeaderLink {
         volatile boolean live;
         volatile boolean dying;
         volatile boolean helloed;
+        /** Joined, state not loaded yet: the leader does not wait for it (output commit does). */
+        volatile boolean catchingUp;
+        /** Where it joined (its applied count then). */
+        volatile long joinIcount;
+        /** Batches shipped while this follower's state is being compressed (guarded by streamLock), or null. */
+        List<Message.Log> backlog;
         volatile long receivedLsn = -1;
         volatile long receivedIcount = -1;
         volatile long appliedLsn = -1;
@@ -363,6 +407,8 @@ final class LeaderLink {
         }
 
         void attach() {
+            catchingUp = true;
+            joinIcount = appliedIcount;
             attached = true;
             live = true;
             lastHeard = System.nanoTime();
@@ -399,6 +445,11 @@ final class LeaderLink {
             receivedIcount = Math.max(receivedIcount, a.receivedIcount());
             appliedLsn = a.appliedLsn();
             appliedIcount = Math.max(appliedIcount, a.appliedIcount());
+            if (catchingUp && a.appliedIcount() > joinIcount) {
+                // it loaded its state and replays: from now on the lag bound holds the leader back for it
+                catchingUp = false;
+                r.tx.event("replaying", "follower", nodeId, "appliedIcount", appliedIcount);
+            }
             long now = System.nanoTime();
             if (now - lastAckLog > 100_000_000L) {
                 lastAckLog = now;
@@ -435,7 +486,7 @@ final class LeaderLink {
                 return;
             }
             if (h.identity() != null) {
-                String diff = differences(h.identity(), r.identity);
+                String diff = differences(h.identity(), r.header.identity());
                 if (diff != null) {
                     refuse(ctx, "machine mismatch: " + diff);
                     return;
@@ -456,7 +507,32 @@ final class LeaderLink {
                 old.channel.close();
             }
             helloed = true;
-            decide(h);
+            // Live from now on: no output is released beyond what this follower acknowledges. And fenced
+            // at our current position: output released while it was away (before this moment) may be
+            // missing from its log, so it may not lead before it has caught up past that point.
+            if (!live) {
+                receivedLsn = -1;
+                receivedIcount = -1;
+                appliedIcount = -1;
+                live = true;
+            }
+            long fenceAt = lastShippedMark() + 1;
+            r.control.execute(() -> {
+                boolean ok;
+                try {
+                    ok = r.lease != null && r.lease.fence(nodeId, fenceAt);
+                } catch (RuntimeException e) {
+                    ok = false;
+                }
+                if (!ok) {
+                    leaseLost();
+                    return;
+                }
+                r.tx.event("fence", "follower", nodeId, "count", fenceAt, "reason", "joining");
+                channel.eventLoop().execute(() -> {
+                    if (channel.isActive()) decide(h);
+                });
+            });
         }
 
         /** Resume from retained batches, or a state transfer. */
@@ -481,8 +557,8 @@ final class LeaderLink {
                         send(welcome(false, resume, truncate));
                         for (Batch b : rest) send(b.toMessage());
                         receivedLsn = resume - 1;
-                        receivedIcount = h.appliedIcount();
-                        appliedIcount = h.appliedIcount();
+                        receivedIcount = Math.max(receivedIcount, h.appliedIcount());
+                        appliedIcount = Math.max(appliedIcount, h.appliedIcount());
                         attach();
                         r.tx.event("join", "follower", nodeId, "mode", "resume", "lsn", resume, "truncateAfter", truncate,
                                 "batches", rest.size());

@@ -274,6 +274,8 @@ public final class Replica implements AutoCloseable {
     public int run() {
         machineThread = Thread.currentThread();
         stats.start();
+        long runStart = System.nanoTime();
+        long startIcount = machine == null ? 0 : machine.cpu().icount();
         try {
             while (!stopping) {
                 Role r = role;
@@ -296,8 +298,10 @@ public final class Replica implements AutoCloseable {
             String hash = "";
             if (m != null && !crashed) {
                 hash = String.format("%016x", dev.tandem.core.snapshot.StateHasher.digest(m).total());
-                System.err.printf("[tandem] %s stopped (%s) at instruction %,d, final state hash %s%n", opt.nodeId(),
-                        stopReason, m.cpu().icount(), hash);
+                double secs = (System.nanoTime() - runStart) / 1e9;
+                System.err.printf("[tandem] %s stopped (%s) at instruction %,d, final state hash %s; %,d instructions in %.3f s "
+                        + "(%.1f MIPS)%n", opt.nodeId(), stopReason, m.cpu().icount(), hash, m.cpu().icount() - startIcount, secs,
+                        (m.cpu().icount() - startIcount) / secs / 1e6);
             }
             tx.event("stop", "reason", stopReason == null ? "" : stopReason, "exit", exitCode, "role", String.valueOf(role),
                     "icount", m == null ? -1 : m.cpu().icount(), "hash", hash);
@@ -541,17 +545,6 @@ public final class Replica implements AutoCloseable {
             }
         }
         return -1;
-    }
-
-    /** The leader side: the whole state of the machine at a boundary (a stop-the-world snapshot). */
-    static byte[] snapshot(Machine m) {
-        ByteArrayOutputStream bo = new ByteArrayOutputStream(8 << 20);
-        try {
-            Snapshot.write(m, bo);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return bo.toByteArray();
     }
 
     /** Records a batch this replica received (follower) or shipped (leader). */
