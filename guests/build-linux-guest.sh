@@ -2,6 +2,8 @@
 # Builds a minimal Linux guest for Tandem's direct kernel boot:
 #   OUTDIR/vmlinuz        the Debian i386 "686" kernel (a bzImage)
 #   OUTDIR/initrd.cpio.gz a busybox initramfs whose /init starts a shell on ttyS0
+#   OUTDIR/kernel-release the kernel's release (e.g. 6.1.0-50-686; tests expect it from `uname -r`)
+#   OUTDIR/kernel-package the Debian package the kernel came from
 #
 # Usage: guests/build-linux-guest.sh [OUTDIR]
 #   OUTDIR defaults to $TANDEM_GUEST_CACHE/out (guests/cache/out), which is where the tests that use
@@ -178,6 +180,8 @@ fi
 mv -f "$tmp_out" "$out_cpio"
 cp -f "$vmlinuz" "$OUTDIR/vmlinuz.tmp" && mv -f "$OUTDIR/vmlinuz.tmp" "$OUTDIR/vmlinuz"
 echo "$kpkg" > "$OUTDIR/kernel-package"
+# the kernel's release (what `uname -r` prints in the guest), from the image's own file name
+echo "${vmlinuz##*/vmlinuz-}" > "$OUTDIR/kernel-release"
 
 log "wrote $OUTDIR/vmlinuz ($(stat -c %s "$OUTDIR/vmlinuz") bytes, from $(basename "$vmlinuz"))"
 log "wrote $out_cpio ($(stat -c %s "$out_cpio") bytes)"

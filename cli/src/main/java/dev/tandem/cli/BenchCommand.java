@@ -77,9 +77,12 @@ final class BenchCommand implements Callable<Integer> {
     @Command(name = "boot", mixinStandardHelpOptions = true,
             description = {"Boots Linux in our emulator and in QEMU TCG (-cpu " + BootBench.QEMU_CPU + ") and reports the "
                     + "host time from start to each serial marker: 'MARK <name>' lines, the shell prompt (PROMPT), and "
-                    + "--marker patterns. Without --kernel it uses the anchors' bench guest (vmlinuz + bench.cpio.gz "
-                    + "from /work/shared/anchors/make-guest.sh) in --guest-dir."})
+                    + "--marker patterns. Without --kernel it uses the anchors' bench guest (vmlinuz + bench.cpio.gz, "
+                    + "built by guests/build-bench-guest.sh) in --guest-dir."})
     static final class Boot implements Callable<Integer> {
+        /** Where guests/build-bench-guest.sh puts the bench guest by default, relative to the checkout. */
+        static final String DEFAULT_BENCH_GUEST = "guests/cache/bench";
+
         @Option(names = "--kernel", paramLabel = "K", description = "bzImage (default: GUEST_DIR/vmlinuz)")
         Path kernel;
 
@@ -87,7 +90,8 @@ final class BenchCommand implements Callable<Integer> {
         Path initrd;
 
         @Option(names = "--guest-dir", paramLabel = "GUEST_DIR",
-                description = "where make-guest.sh put the bench guest (default: $TANDEM_BENCH_GUEST, else /work/bench-guest)")
+                description = "where guests/build-bench-guest.sh put the bench guest (default: $TANDEM_BENCH_GUEST, else "
+                        + DEFAULT_BENCH_GUEST + " relative to the current directory: run ./tandem from the checkout)")
         Path guestDir;
 
         @Option(names = "--kernel-decompress", defaultValue = "guest",
@@ -144,13 +148,13 @@ final class BenchCommand implements Callable<Integer> {
                 Path dir = guestDir;
                 if (dir == null) {
                     String env = System.getenv("TANDEM_BENCH_GUEST");
-                    dir = Path.of(env != null && !env.isEmpty() ? env : "/work/bench-guest");
+                    dir = Path.of(env != null && !env.isEmpty() ? env : DEFAULT_BENCH_GUEST);
                 }
                 k = dir.resolve("vmlinuz");
                 rd = dir.resolve("bench.cpio.gz");
                 if (!Files.isRegularFile(k) || !Files.isRegularFile(rd)) {
                     throw new IllegalArgumentException("no --kernel given and no bench guest in " + dir
-                            + " (build it with: /work/shared/anchors/make-guest.sh " + dir + ")");
+                            + " (build it with: guests/build-bench-guest.sh " + dir + ", or pass --guest-dir or --kernel/--initrd)");
                 }
             }
             Pattern p;

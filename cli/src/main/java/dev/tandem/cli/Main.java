@@ -17,6 +17,11 @@ public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    @CommandLine.Option(names = "-v", scope = CommandLine.ScopeType.INHERIT,
+            description = "detailed log lines: time, thread, logger and debug messages")
+    // applied by Logging.configure, which scans the arguments before any logger exists
+    boolean verbose;
+
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(), "missing command");
@@ -28,6 +33,7 @@ public final class Main implements Runnable {
 
     /** Runs the CLI and returns the exit code (for tests). */
     public static int execute(String... args) {
+        Logging.configure(args);
         CommandLine cl = new CommandLine(new Main());
         cl.setExitCodeExceptionMapper(t -> EXIT_FAILURE);
         cl.setParameterExceptionHandler((ex, a) -> {

@@ -3,7 +3,6 @@ package dev.tandem.cli;
 import dev.tandem.core.machine.Machine;
 import dev.tandem.core.machine.TimingMode;
 import dev.tandem.core.replay.GuestSpec;
-import dev.tandem.core.replay.HostWorld;
 import dev.tandem.core.replay.LogWriter;
 import dev.tandem.core.replay.Recorder;
 import java.io.OutputStream;
@@ -23,6 +22,9 @@ import picocli.CommandLine.Option;
 final class RecordCommand implements Callable<Integer> {
     @Mixin
     GuestOptions guest;
+
+    @Mixin
+    ConsoleOptions consoleOptions;
 
     @Option(names = "--log", required = true, description = "log file to write")
     Path log;
@@ -60,38 +62,45 @@ final class RecordCommand implements Callable<Integer> {
         TimingMode mode = parseTiming(timing);
         String serialSpec = serial != null ? serial : (guest.hasSerialConsole() ? "stdio" : "none");
         PrintStream out = System.out;
-        try (SerialConsole console = SerialConsole.open(serialSpec);
-                OutputStream file = Files.newOutputStream(log);
-                LogWriter w = new LogWriter(file)) {
-            Recorder rec = new Recorder(HostWorld.system(console::poll), w, checkpointEvery);
+        try (OutputStream file = Files.newOutputStream(log);
+                LogWriter w = new LogWriter(file);
+                SerialConsole console = SerialConsole.open(serialSpec, consoleOptions)) {
+            // escape keys are taken out before the input queue: what reaches the guest is what is logged
+            Recorder rec = new Recorder(console.hostWorld(), w, checkpointEvery);
             Machine m = new Machine(cfg, rec);
             m.setTimingMode(mode);
             m.setDebugConsole(b -> out.write(b));
             m.setSerial(0, console);
+            console.attach(m);
             GuestSpec.load(m, guest.spec());
             w.writeHeader(rec.header(m, guest.spec()));
             long limit = maxInstructions == null ? Long.MAX_VALUE : maxInstructions;
+            long stopNs;
             if (maxGuestSeconds != null) {
                 if (!(maxGuestSeconds >= 0)) throw new IllegalArgumentException("--max-guest-seconds must be >= 0");
-                long stopNs = (long) (maxGuestSeconds * 1e9);
-                // checked at every slice boundary; the machine stops at the next one (the log's END says where)
-                m.setSliceHook(mm -> {
-                    if (mm.nowNs() >= stopNs) mm.requestStop();
-                });
+                stopNs = (long) (maxGuestSeconds * 1e9);
+            } else {
+                stopNs = Long.MAX_VALUE;
             }
+            // checked at every slice boundary; the machine stops at the next one (the log's END says where)
+            m.setSliceHook(mm -> {
+                console.atSliceBoundary(mm);
+                if (mm.nowNs() >= stopNs) mm.requestStop();
+            });
             Thread hook = new Thread(m::requestStop);
             Runtime.getRuntime().addShutdownHook(hook);
             long t0 = System.nanoTime();
             Machine.Exit exit;
             for (;;) {
                 exit = m.run(limit);
-                if (exit != Machine.Exit.IDLE_FOREVER || console.inputClosed()) break;
+                if (exit != Machine.Exit.IDLE_FOREVER || console.inputClosed() || console.quitRequested()) break;
                 console.awaitInput(100);
             }
             rec.finish(m, exit);
             long t1 = System.nanoTime();
             out.flush();
             console.flush();
+            console.endLine();
             w.flush();
             long n = m.cpu().icount();
             System.err.printf("[tandem] recorded %s after %,d instructions (guest time %.3f s) in %.3f s (%.1f MIPS); "

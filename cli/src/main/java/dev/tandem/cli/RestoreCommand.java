@@ -1,7 +1,6 @@
 package dev.tandem.cli;
 
 import dev.tandem.core.machine.Machine;
-import dev.tandem.core.replay.HostWorld;
 import dev.tandem.core.replay.Recorder;
 import dev.tandem.core.snapshot.Snapshot;
 import dev.tandem.core.snapshot.StateHasher;
@@ -22,22 +21,29 @@ final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--max-instructions", description = "stop at this instruction count")
     Long maxInstructions;
 
+    @picocli.CommandLine.Mixin
+    ConsoleOptions consoleOptions;
+
     @Override
     public Integer call() throws Exception {
         Machine m = Snapshot.read(file);
-        try (SerialConsole console = SerialConsole.open(serial)) {
-            m.setHostInputs(new Recorder(HostWorld.system(console::poll), null, 0));
+        try (SerialConsole console = SerialConsole.open(serial, consoleOptions)) {
+            m.setHostInputs(new Recorder(console.hostWorld(), null, 0));
             m.setDebugConsole(b -> System.out.write(b));
             m.setSerial(0, console);
+            console.attach(m);
+            m.setSliceHook(console::atSliceBoundary);
+            Runtime.getRuntime().addShutdownHook(new Thread(m::requestStop));
             long limit = maxInstructions == null ? Long.MAX_VALUE : maxInstructions;
             Machine.Exit exit;
             for (;;) {
                 exit = m.run(limit);
-                if (exit != Machine.Exit.IDLE_FOREVER || console.inputClosed()) break;
+                if (exit != Machine.Exit.IDLE_FOREVER || console.inputClosed() || console.quitRequested()) break;
                 console.awaitInput(100);
             }
             System.out.flush();
             console.flush();
+            console.endLine();
             System.err.printf("[tandem] %s at %,d instructions, %s%n", exit, m.cpu().icount(), StateHasher.digest(m));
             return exit == Machine.Exit.TRIPLE_FAULT ? Main.EXIT_FAILURE : Main.EXIT_OK;
         }

@@ -26,6 +26,9 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     GuestOptions guestOptions;
 
+    @Mixin
+    ConsoleOptions consoleOptions;
+
     @Option(names = "--serial",
             description = "COM1: stdio, none, file:PATH or tcp:PORT (default: stdio with --kernel/--rom, none for "
                     + "the built-in guests, which print on the debug port)")
@@ -75,12 +78,13 @@ final class RunCommand implements Callable<Integer> {
         if (linux) m.io().setUnhandledHook(p -> LOG.debug("unhandled I/O port 0x{} (reads as all ones)", Integer.toHexString(p)));
         else m.io().setUnhandledHook(p -> LOG.info("unhandled I/O port 0x{} (reads as all ones)", Integer.toHexString(p)));
         String serialSpec = serial != null ? serial : (guestOptions.hasSerialConsole() ? "stdio" : "none");
-        try (SerialConsole console = SerialConsole.open(serialSpec)) {
+        try (SerialConsole console = SerialConsole.open(serialSpec, consoleOptions)) {
             m.setSerial(0, console);
+            console.attach(m);
             // serial input enters through the nondeterminism boundary (live: no log)
-            m.setHostInputs(new dev.tandem.core.replay.Recorder(
-                    dev.tandem.core.replay.HostWorld.system(console::poll), null, 0));
+            m.setHostInputs(new dev.tandem.core.replay.Recorder(console.hostWorld(), null, 0));
             m.setSliceHook(mm -> {
+                console.atSliceBoundary(mm);
                 if (profileEip != null) eipHist.merge(mm.cpu().eip & ~0xF, 1, Integer::sum);
             });
             if (restore != null) {
@@ -88,9 +92,12 @@ final class RunCommand implements Callable<Integer> {
             } else {
                 LinuxBootInfo info = GuestSpec.load(m, guestOptions.spec());
                 if (info != null) {
-                    LOG.info("{}", info.describe());
+                    // one line by default; the memory layout with -v
+                    String[] d = info.describe().split("\n", 2);
+                    LOG.info("{}", d[0]);
+                    if (d.length > 1) LOG.debug("kernel layout:\n{}", d[1]);
                     if (m.cpu().eip != info.entryPoint()) {
-                        LOG.info("  host-decompressed kernel: entry EIP=0x{}", Integer.toHexString(m.cpu().eip));
+                        LOG.debug("host-decompressed kernel: entry EIP=0x{}", Integer.toHexString(m.cpu().eip));
                     }
                 }
             }
@@ -114,12 +121,13 @@ final class RunCommand implements Callable<Integer> {
                     if (snapshotAt < limit) continue;
                 }
                 // an idle guest with no timer armed can still be woken by console input: wait for it
-                if (exit != Machine.Exit.IDLE_FOREVER || console.inputClosed()) break;
+                if (exit != Machine.Exit.IDLE_FOREVER || console.inputClosed() || console.quitRequested()) break;
                 if (!console.awaitInput(100)) continue;
             }
             long t1 = System.nanoTime();
             out.flush();
             console.flush();
+            console.endLine();
             if (profileEip != null) {
                 StringBuilder sb = new StringBuilder();
                 eipHist.entrySet().stream().sorted((a, b) -> b.getValue() - a.getValue())
@@ -128,14 +136,19 @@ final class RunCommand implements Callable<Integer> {
             }
             double secs = (t1 - t0) / 1e9;
             long n = m.cpu().icount();
+            // Ctrl-A x: also while the run waited for input to an idle guest
+            boolean quit = console.quitRequested() && (exit == Machine.Exit.STOPPED || exit == Machine.Exit.IDLE_FOREVER);
             System.err.printf("[tandem] %s after %,d instructions in %.3f s (%.1f MIPS host speed)%n",
-                    describe(exit), n, secs, (n - startIcount) / secs / 1e6);
-            if (snapshotAt != null || restore != null) System.err.printf("[tandem] final %s%n", StateHasher.digest(m));
+                    quit ? "stopped from the console" : describe(exit), n, secs, (n - startIcount) / secs / 1e6);
+            if (snapshotAt != null || restore != null || console.snapshotsWritten() > 0) {
+                System.err.printf("[tandem] final %s%n", StateHasher.digest(m));
+            }
             if (snapshotDue) {
                 System.err.printf("[tandem] error: the run ended (%s) at %,d instructions, before --snapshot-at %,d; "
                         + "no snapshot written%n", describe(exit), n, snapshotAt);
                 return Main.EXIT_FAILURE;
             }
+            if (quit) return Main.EXIT_OK;
             return switch (exit) {
                 case TRIPLE_FAULT, IDLE_FOREVER -> Main.EXIT_FAILURE;
                 default -> Main.EXIT_OK;

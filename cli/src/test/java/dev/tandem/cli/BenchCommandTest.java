@@ -4,32 +4,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tandem.core.guests.BuiltinGuests;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import dev.tandem.core.testkit.ConsoleCapture;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class BenchCommandTest {
-    private static String[] run(String... args) {
-        PrintStream old = System.out;
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        int rc;
-        try (PrintStream ps = new PrintStream(buf, true, StandardCharsets.UTF_8)) {
-            System.setOut(ps);
-            rc = Main.execute(args);
-        } finally {
-            System.setOut(old);
-        }
-        String out = buf.toString(StandardCharsets.UTF_8);
-        System.out.print(out);
-        return new String[] {Integer.toString(rc), out};
-    }
-
     private static long number(String s) {
         return Long.parseLong(s.replace(",", ""));
     }
@@ -37,9 +24,9 @@ class BenchCommandTest {
     @Test
     void cpuBenchReportsTheKnownInstructionCount(@TempDir Path tmp) throws Exception {
         Path json = tmp.resolve("bench.json");
-        String[] r = run("bench", "--runs", "1", "--iterations", "20000", "--no-qemu", "--json", json.toString());
-        String out = r[1];
-        assertEquals("0", r[0], out);
+        ConsoleCapture.Captured r = Cli.run("bench", "--runs", "1", "--iterations", "20000", "--no-qemu", "--json", json.toString());
+        String out = r.out();
+        assertEquals(0, r.exit(), r.both());
         long known = BuiltinGuests.benchLoopInstructions(20000);
 
         Matcher header = Pattern.compile("20,000 iterations = ([\\d,]+) instructions between").matcher(out);
@@ -80,11 +67,22 @@ class BenchCommandTest {
         assertTrue(j.contains("\"qemu\": null"), j);
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"--runs 0", "cpu --iterations 0", "boot --kernel nonexistent/vmlinuz", "boot --guest-dir nonexistent"})
+    void badOptionsAreUsageErrors(String options) throws Exception {
+        List<String> args = new ArrayList<>(List.of("bench"));
+        args.addAll(List.of(options.split(" ")));
+        args.add("--no-qemu");
+        ConsoleCapture.Captured r = Cli.run(args.toArray(String[]::new));
+        assertEquals(2, r.exit(), r.both());
+    }
+
+    /** Without --kernel or --guest-dir, bench boot looks in guests/cache/bench and says how to build the guest there. */
     @Test
-    void badOptionsAreUsageErrors() {
-        assertEquals("2", run("bench", "--runs", "0", "--no-qemu")[0]);
-        assertEquals("2", run("bench", "cpu", "--iterations", "0", "--no-qemu")[0]);
-        assertEquals("2", run("bench", "boot", "--kernel", "/nonexistent/vmlinuz", "--no-qemu")[0]);
-        assertEquals("2", run("bench", "boot", "--guest-dir", "/nonexistent", "--no-qemu")[0]);
+    void bootWithoutAGuestSaysHowToBuildIt(@TempDir Path tmp) throws Exception {
+        Path dir = tmp.resolve("no-guest");
+        ConsoleCapture.Captured r = Cli.run("bench", "boot", "--guest-dir", dir.toString(), "--no-qemu");
+        assertEquals(2, r.exit(), r.both());
+        assertTrue(r.err().contains("no bench guest in " + dir) && r.err().contains("guests/build-bench-guest.sh"), r.err());
     }
 }

@@ -4,9 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tandem.core.asm.Assembler;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.PrintStream;
+import dev.tandem.core.pmtests.PmPrograms;
+import dev.tandem.core.testkit.ConsoleCapture;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,63 +14,24 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code tandem run --rom}: firmware images that leave real mode. The pmtests program paging.asm
- * (emulator-core test resources; switches to protected mode, enables paging, exercises 4 KiB/4 MiB
+ * ({@link PmPrograms}, from the emulator-core test-jar; switches to protected mode, enables paging, exercises 4 KiB/4 MiB
  * pages, WP, U/S, R/W, INVLPG and global pages, printing each result on the debug port) must run
  * to its end through the CLI with exactly the output stored in paging.expected (captured from
  * QEMU). A second ROM written here reports its progress as POST codes on port 0x80.
  */
 class RunRomTest {
-    private static final Path PMTESTS = Path.of("..", "emulator-core", "src", "test", "resources", "dev", "tandem", "core", "pmtests");
-
-    /** Runs the CLI in-process; returns {exit code, stdout, stderr}. */
-    private static String[] run(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        int rc;
-        try (PrintStream o = new PrintStream(out, true, StandardCharsets.ISO_8859_1);
-             PrintStream e = new PrintStream(err, true, StandardCharsets.ISO_8859_1)) {
-            System.setOut(o);
-            System.setErr(e);
-            rc = Main.execute(args);
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-        String so = out.toString(StandardCharsets.ISO_8859_1), se = err.toString(StandardCharsets.ISO_8859_1);
-        System.out.print(so);
-        System.out.print(se);
-        return new String[] {Integer.toString(rc), so, se};
-    }
-
-    /** pmtests source with {@code %include "file"} lines replaced by the file (as PmTestsTest does). */
-    private static String pmtestsSource(String program) throws IOException {
-        StringBuilder sb = new StringBuilder();
-        for (String line : Files.readString(PMTESTS.resolve(program + ".asm")).split("\n", -1)) {
-            String t = line.strip();
-            if (t.startsWith("%include")) {
-                int a = t.indexOf('"'), b = t.lastIndexOf('"');
-                if (a < 0 || b <= a) throw new IllegalArgumentException("bad %include line: " + line);
-                sb.append(Files.readString(PMTESTS.resolve(t.substring(a + 1, b)))).append('\n');
-            } else {
-                sb.append(line).append('\n');
-            }
-        }
-        return sb.toString();
-    }
-
     @Test
     void pagingProgramRunsToItsEndWithTheStoredOutput(@TempDir Path tmp) throws Exception {
-        byte[] rom = Assembler.assemble(pmtestsSource("paging"), "paging.asm").image();
         Path file = tmp.resolve("paging.rom");
-        Files.write(file, rom);
-        String expected = Files.readString(PMTESTS.resolve("paging.expected"), StandardCharsets.ISO_8859_1);
-        assertTrue(expected.endsWith("DONE\n") && expected.contains("CR0 with paging=e0000011"), "paging.expected is not a complete run");
+        Files.write(file, PmPrograms.rom("paging"));
+        String expected = PmPrograms.expected("paging");
+        assertTrue(expected.contains("CR0 with paging=e0000011"), "paging.expected is not the paging program's output");
 
-        String[] r = run("run", "--rom", file.toString(), "--post-port", "0x80", "--serial", "none",
-                "--max-instructions", "50000000");
-        assertEquals(expected, r[1], "debug-port output of paging.asm through `tandem run --rom`");
-        assertTrue(r[2].contains("guest halted"), "the program ends with HLT: " + r[2]);
-        assertEquals("0", r[0]);
+        ConsoleCapture.Captured r = Cli.run(StandardCharsets.ISO_8859_1, "run", "--rom", file.toString(), "--post-port", "0x80",
+                "--serial", "none", "--max-instructions", "50000000");
+        assertEquals(expected, r.out(), "debug-port output of paging.asm through `tandem run --rom`");
+        assertTrue(r.err().contains("guest halted"), "the program ends with HLT: " + r.err());
+        assertEquals(0, r.exit());
     }
 
     /**
@@ -166,12 +126,12 @@ class RunRomTest {
         assertEquals(0x10000, rom.length);
         Path file = tmp.resolve("post.rom");
         Files.write(file, rom);
-        String[] r = run("run", "--rom", file.toString(), "--post-port", "0x80", "--serial", "none",
-                "--max-instructions", "1000000");
-        assertEquals("ok\n", r[1]);
-        String posts = r[2].lines().filter(l -> l.startsWith("[POST ")).reduce("", (a, b) -> a + b + "\n");
+        ConsoleCapture.Captured r = Cli.run(StandardCharsets.ISO_8859_1, "run", "--rom", file.toString(), "--post-port", "0x80",
+                "--serial", "none", "--max-instructions", "1000000");
+        assertEquals("ok\n", r.out());
+        String posts = r.err().lines().filter(l -> l.startsWith("[POST ")).reduce("", (a, b) -> a + b + "\n");
         assertEquals("[POST 01]\n[POST 02]\n[POST 03]\n[POST 04]\n[POST AA]\n", posts);
-        assertTrue(r[2].contains("guest halted"), r[2]);
-        assertEquals("0", r[0]);
+        assertTrue(r.err().contains("guest halted"), r.err());
+        assertEquals(0, r.exit());
     }
 }

@@ -30,9 +30,20 @@ public final class SstRunner {
     private static final String[] REGS = {"ax", "bx", "cx", "dx", "cs", "ss", "ds", "es", "sp", "bp", "si", "di", "ip",
             "flags"};
 
-    /** Result for one instruction form (one file). */
+    /**
+     * One failing vector: its 0-based position among the vectors of its file, its {@code hash}
+     * field, its {@code name}, the listed 286/386 rule that explains it (null when none does) and
+     * the first differences found.
+     */
+    public record Failure(int index, String hash, String name, String rule, String detail) {
+    }
+
+    /**
+     * Result for one instruction form (one file); {@code failures} holds the descriptions of the
+     * first unexplained failures (up to the runner's limit), {@code failed} every failing vector.
+     */
     public record FormResult(String form, String status, int run, int passed, String excludedReason,
-                             List<String> failures, Map<String, Integer> knownDifferences) {
+                             List<String> failures, Map<String, Integer> knownDifferences, List<Failure> failed) {
         /** Tests that failed because of a listed 286-versus-386 difference. */
         public int known() {
             return knownDifferences.values().stream().mapToInt(Integer::intValue).sum();
@@ -171,7 +182,8 @@ public final class SstRunner {
         int run = 0, passed = 0;
         List<String> failures = new ArrayList<>();
         Map<String, Integer> known = new TreeMap<>();
-        if (reason != null) return new FormResult(form, status, 0, 0, reason, failures, known);
+        List<Failure> failed = new ArrayList<>();
+        if (reason != null) return new FormResult(form, status, 0, 0, reason, failures, known, failed);
         try (BufferedReader r = new BufferedReader(new InputStreamReader(
                 new GZIPInputStream(Files.newInputStream(file), 1 << 16), StandardCharsets.UTF_8))) {
             String line;
@@ -190,11 +202,12 @@ public final class SstRunner {
                     continue;
                 }
                 String diff = knownDifference(form, t);
+                failed.add(new Failure(run - 1, t.path("hash").asText(), t.path("name").asText(), diff, err));
                 if (diff != null) known.merge(diff, 1, Integer::sum);
                 else if (failures.size() < maxFailuresShown) failures.add(t.path("name").asText() + ": " + err);
             }
         }
-        return new FormResult(form, status, run, passed, null, failures, known);
+        return new FormResult(form, status, run, passed, null, failures, known, failed);
     }
 
     /**

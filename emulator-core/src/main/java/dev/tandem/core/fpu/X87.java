@@ -1863,6 +1863,12 @@ public final class X87 {
     boolean stackUnderflowMasked() { return underflow(); }
     void writeP(int p, int se, long sig) { write(p, se, sig); }
     boolean pushP(int se, long sig) { return push(se, sig); }
+    /** Push without the overflow check: the masked response to a stack underflow (as FXTRACT). */
+    void pushAfterUnderflowP(int se, long sig) {
+        int p = (top() - 1) & 7;
+        setTop(p);
+        write(p, se, sig);
+    }
     void popP() { pop(); }
     void raiseP(int flags) { raise(flags); }
     boolean unmaskedP(int flags) { return unmasked(flags); }

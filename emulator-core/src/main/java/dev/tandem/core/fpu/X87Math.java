@@ -300,7 +300,9 @@ final class X87Math {
             f.clearC2P();
             if (!f.stackUnderflowMasked()) return;
             f.writeP(p0, X87.INDEF_SE, X87.INDEF_SIG);
-            if (pushes) f.pushP(X87.INDEF_SE, X87.INDEF_SIG);
+            // the underflow response pushes without a second (overflow) check: C1 stays 0 as the SDM
+            // says for a stack underflow, also when ST7 is in use (as FXTRACT on both host vendors)
+            if (pushes) f.pushAfterUnderflowP(X87.INDEF_SE, X87.INDEF_SIG);
             return;
         }
         if (pushes && f.pushWouldOverflow()) {

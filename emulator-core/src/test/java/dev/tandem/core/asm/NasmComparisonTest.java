@@ -2,8 +2,8 @@ package dev.tandem.core.asm;
 
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.tandem.core.testkit.Tools;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URISyntaxException;
@@ -20,12 +20,12 @@ import org.junit.jupiter.api.TestFactory;
 
 /**
  * Assembles a corpus with our assembler and with {@code nasm -f bin} and requires byte-identical
- * output. Skipped (not passed) when nasm is not installed.
+ * output. Skipped (not passed) when nasm is not installed; a failure with -Dtandem.requireTools=true.
  */
 class NasmComparisonTest {
 
     private static void check(String name, String source) throws Exception {
-        assumeTrue(NasmRunner.available(), "nasm is not installed; comparison skipped");
+        Tools.requireNasm();
         NasmRunner.NasmOutput ref = NasmRunner.assemble(source);
         byte[] ours = Assembler.assemble(source, name).image();
         assertTrue(ref.image().length > 0, "nasm produced no output for " + name);

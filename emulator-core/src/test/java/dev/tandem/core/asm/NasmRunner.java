@@ -9,26 +9,9 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** Test helper: runs the system's nasm (if present) and compares its output with ours. */
+/** Test helper: runs the system's nasm ({@link dev.tandem.core.testkit.Tools#nasm}) and compares its output with ours. */
 final class NasmRunner {
     private NasmRunner() {}
-
-    private static Boolean available;
-
-    static synchronized boolean available() {
-        if (available == null) {
-            boolean ok;
-            try {
-                Process p = new ProcessBuilder("nasm", "-v").redirectErrorStream(true).start();
-                p.getInputStream().readAllBytes();
-                ok = p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
-            } catch (IOException | InterruptedException e) {
-                ok = false;
-            }
-            available = ok;
-        }
-        return available;
-    }
 
     /** Output of nasm -f bin plus its listing. */
     record NasmOutput(byte[] image, List<String> listing) {}
@@ -38,7 +21,7 @@ final class NasmRunner {
         try {
             Path src = dir.resolve("in.asm"), bin = dir.resolve("out.bin"), lst = dir.resolve("out.lst");
             Files.writeString(src, source, StandardCharsets.ISO_8859_1);
-            Process p = new ProcessBuilder("nasm", "-f", "bin", "-o", bin.toString(), "-l", lst.toString(),
+            Process p = new ProcessBuilder(dev.tandem.core.testkit.Tools.binary("nasm"), "-f", "bin", "-o", bin.toString(), "-l", lst.toString(),
                     src.toString()).redirectErrorStream(true).start();
             String msg = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!p.waitFor(120, TimeUnit.SECONDS)) {

@@ -1,5 +1,7 @@
 package dev.tandem.core.boot;
 
+import static dev.tandem.core.testkit.Rejects.rejects;
+
 import dev.tandem.core.mem.PhysicalMemory;
 import org.junit.jupiter.api.Test;
 
@@ -46,10 +48,11 @@ class E820Test {
 
     @Test
     void addRejectsOverlapAndBadRanges() {
-        assertThrows(IllegalArgumentException.class, () -> E820.standardPc(8L << 20).add(0x200000, 0x1000, E820.RESERVED));
-        assertThrows(IllegalArgumentException.class, () -> new E820().add(0, 0, E820.RAM));
-        assertThrows(IllegalArgumentException.class, () -> new E820().add(-5, 10, E820.RAM));
-        assertThrows(IllegalArgumentException.class, () -> E820.standardPc(1L << 20));
+        assertAll(
+                rejects("a range overlapping RAM", () -> E820.standardPc(8L << 20).add(0x200000, 0x1000, E820.RESERVED)),
+                rejects("an empty range", () -> new E820().add(0, 0, E820.RAM)),
+                rejects("a negative start", () -> new E820().add(-5, 10, E820.RAM)),
+                rejects("a standard PC map with too little RAM", () -> E820.standardPc(1L << 20)));
     }
 
     @Test

@@ -1,6 +1,8 @@
 package dev.tandem.core.boot;
 
-import org.junit.jupiter.api.Assumptions;
+import static dev.tandem.core.testkit.Rejects.rejects;
+
+import dev.tandem.core.testkit.Tools;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -140,37 +142,38 @@ class InitramfsTest {
 
     @Test
     void rejectsBadEntriesAndArchives() {
-        assertThrows(IllegalArgumentException.class, () -> Initramfs.Entry.file("../etc/passwd", 0644, new byte[0]));
-        assertThrows(IllegalArgumentException.class, () -> Initramfs.Entry.dir("/", 0755));
-        assertThrows(IllegalArgumentException.class, () -> Initramfs.Entry.symlink("a", ""));
-        assertThrows(IllegalArgumentException.class, () -> new Initramfs.Entry("a", 0644, 0, 0, 0, 0, 0, null));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Initramfs.collect(null,
-                List.of(Initramfs.Entry.file("f", 0644, new byte[1]), Initramfs.Entry.file("f/g", 0644, new byte[1])), false));
-        assertTrue(e.getMessage().contains("not a directory"), e.getMessage());
-
         byte[] c = Initramfs.cpio(List.of(Initramfs.Entry.file("hello", 0644, new byte[100])));
-        e = assertThrows(IllegalArgumentException.class, () -> Initramfs.read(Arrays.copyOf(c, 150)));
-        assertTrue(e.getMessage().contains("truncated"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> Initramfs.read(Arrays.copyOf(c, c.length - 20)));
-        assertTrue(e.getMessage().contains("truncated") || e.getMessage().contains("namesize"), e.getMessage());
         byte[] bad = c.clone();
         bad[3] = '9';
-        e = assertThrows(IllegalArgumentException.class, () -> Initramfs.read(bad));
-        assertTrue(e.getMessage().contains("magic"), e.getMessage());
         byte[] badHex = c.clone();
         badHex[10] = 'Z';
-        e = assertThrows(IllegalArgumentException.class, () -> Initramfs.read(badHex));
-        assertTrue(e.getMessage().contains("hex"), e.getMessage());
+        assertAll(
+                rejects("a path leaving the root", () -> Initramfs.Entry.file("../etc/passwd", 0644, new byte[0])),
+                rejects("the root itself as an entry", () -> Initramfs.Entry.dir("/", 0755)),
+                rejects("an empty symlink target", () -> Initramfs.Entry.symlink("a", "")),
+                rejects("an entry without a type", () -> new Initramfs.Entry("a", 0644, 0, 0, 0, 0, 0, null)),
+                rejects("a file used as a directory", () -> Initramfs.collect(null,
+                        List.of(Initramfs.Entry.file("f", 0644, new byte[1]), Initramfs.Entry.file("f/g", 0644, new byte[1])), false),
+                        "not a directory"),
+                rejects("an archive cut inside a file's data", () -> Initramfs.read(Arrays.copyOf(c, 150)), "truncated"),
+                () -> {
+                    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                            () -> Initramfs.read(Arrays.copyOf(c, c.length - 20)), "an archive cut in the trailer");
+                    assertTrue(e.getMessage().contains("truncated") || e.getMessage().contains("namesize"), e.getMessage());
+                },
+                rejects("a bad magic", () -> Initramfs.read(bad), "magic"),
+                rejects("a bad hex digit in a header", () -> Initramfs.read(badHex), "hex"));
     }
 
     @Test
     void devSpecParsing() {
         Initramfs.Entry e = Initramfs.parseDevSpec("/dev/console:c:5:1");
-        assertEquals(Initramfs.Entry.charDevice("dev/console", 0600, 5, 1), e);
-        assertEquals(Initramfs.Entry.blockDevice("dev/vda", 0660, 254, 0), Initramfs.parseDevSpec("/dev/vda:b:254:0:0660"));
-        assertThrows(IllegalArgumentException.class, () -> Initramfs.parseDevSpec("/dev/x:q:1:2"));
-        assertThrows(IllegalArgumentException.class, () -> Initramfs.parseDevSpec("/dev/x:c:1"));
-        assertThrows(IllegalArgumentException.class, () -> Initramfs.parseDevSpec("/dev/x:c:one:2"));
+        assertAll(
+                () -> assertEquals(Initramfs.Entry.charDevice("dev/console", 0600, 5, 1), e),
+                () -> assertEquals(Initramfs.Entry.blockDevice("dev/vda", 0660, 254, 0), Initramfs.parseDevSpec("/dev/vda:b:254:0:0660")),
+                rejects("an unknown device type", () -> Initramfs.parseDevSpec("/dev/x:q:1:2")),
+                rejects("a missing minor number", () -> Initramfs.parseDevSpec("/dev/x:c:1")),
+                rejects("a major number that is no number", () -> Initramfs.parseDevSpec("/dev/x:c:one:2")));
     }
 
     @Test
@@ -193,9 +196,8 @@ class InitramfsTest {
     /** GNU cpio (or any cpio that reads newc) must list exactly our entries. */
     @Test
     void hostCpioAgrees(@TempDir Path tmp) throws Exception {
-        String cpio = findOnPath("cpio");
-        if (cpio == null) System.out.println("InitramfsTest.hostCpioAgrees skipped: no cpio on PATH");
-        Assumptions.assumeTrue(cpio != null, "no cpio on PATH");
+        Tools.requireCpio();
+        String cpio = Tools.binary("cpio");
         Path root = makeTree(tmp.resolve("root"));
         List<Initramfs.Entry> entries = Initramfs.collect(root, DEVICES, false);
         Path archive = tmp.resolve("a.cpio");
@@ -219,16 +221,6 @@ class InitramfsTest {
         assertArrayEquals(Files.readAllBytes(root.resolve("bin/busybox")), Files.readAllBytes(out.resolve("bin/busybox")));
         assertArrayEquals(Files.readAllBytes(root.resolve("init")), Files.readAllBytes(out.resolve("init")));
         assertEquals("x", Files.readString(out.resolve("etc/init.d/rcS")));
-    }
-
-    private static String findOnPath(String name) {
-        String path = System.getenv("PATH");
-        if (path == null) return null;
-        for (String dir : path.split(java.io.File.pathSeparator)) {
-            Path p = Path.of(dir, name);
-            if (Files.isExecutable(p)) return p.toString();
-        }
-        return null;
     }
 
     private static List<String> runLines(Path cwd, String... cmd) throws Exception {

@@ -2,6 +2,7 @@ package dev.tandem.core.boot;
 
 import dev.tandem.core.machine.Machine;
 import dev.tandem.core.machine.MachineConfig;
+import dev.tandem.core.testkit.LinuxGuest;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -9,7 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayDeque;
 
 /**
- * Boots the Debian guest built by guests/build-linux-guest.sh and drives its serial console:
+ * Boots the Debian guest built by guests/build-linux-guest.sh ({@link LinuxGuest}) and drives its serial console:
  * waits for text, types commands (bytes enter the UART when its FIFO has room, at slice
  * boundaries), and collects the output.
  */
@@ -19,21 +20,12 @@ final class LinuxGuestHarness {
     private final ArrayDeque<Integer> typeAhead = new ArrayDeque<>();
     private int mark;
 
-    static Path guestDir() {
-        return Path.of(System.getProperty("tandem.guest.dir", "../guests/cache/out"));
-    }
-
-    static boolean guestPresent() {
-        Path d = guestDir();
-        return Files.isRegularFile(d.resolve("vmlinuz")) && Files.isRegularFile(d.resolve("initrd.cpio.gz"));
-    }
-
     LinuxGuestHarness(int ramMiB, String cmdline) throws IOException {
         this(ramMiB, cmdline, false);
     }
 
     LinuxGuestHarness(int ramMiB, String cmdline, boolean hostDecompress) throws IOException {
-        Path d = guestDir();
+        Path d = LinuxGuest.require();
         machine = new Machine(MachineConfig.defaults(ramMiB << 20).withPorts(-1, -1), 1_795_000_000_000L);
         machine.setSerial(0, b -> out.append((char) (b & 0xFF)));
         machine.setSliceHook(m -> {

@@ -1,7 +1,9 @@
 package dev.tandem.core.boot;
 
+import static dev.tandem.core.testkit.Rejects.rejects;
+
 import dev.tandem.core.mem.PhysicalMemory;
-import org.junit.jupiter.api.Assumptions;
+import dev.tandem.core.testkit.LinuxGuest;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -213,41 +215,27 @@ class LinuxLoaderTest {
     @Test
     void rejectsBadInputs() {
         byte[] kernel = new TestKernels.Builder().build();
-        // RAM too small for the kernel's runtime region (16 MiB + 8 MiB)
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> prepare(new PhysicalMemory(16 * MB), kernel, null, ""));
-        assertTrue(e.getMessage().contains("kernel needs RAM"), e.getMessage());
-        // command line longer than cmdline_size
-        String tooLong = "a".repeat(2048);
-        e = assertThrows(IllegalArgumentException.class, () -> prepare(new PhysicalMemory(32 * MB), kernel, null, tooLong));
-        assertTrue(e.getMessage().contains("cmdline_size"), e.getMessage());
-        // exactly cmdline_size is fine
-        prepare(new PhysicalMemory(32 * MB), kernel, null, "a".repeat(2047));
-        e = assertThrows(IllegalArgumentException.class,
-                () -> prepare(new PhysicalMemory(32 * MB), kernel, null, "a\0b"));
-        assertTrue(e.getMessage().contains("NUL"), e.getMessage());
-        // initrd larger than the space above the kernel
-        e = assertThrows(IllegalArgumentException.class,
-                () -> prepare(new PhysicalMemory(32 * MB), kernel, initrd(9 * MB), ""));
-        assertTrue(e.getMessage().contains("initrd of"), e.getMessage());
-        // a map that leaves out low memory
         E820 noLow = new E820().add(0x100000, 63L * MB, E820.RAM);
-        e = assertThrows(IllegalArgumentException.class, () -> LinuxLoader.prepareMemory(new PhysicalMemory(64 * MB),
-                BzImage.parse(kernel), null, "", noLow, LinuxLoader.Screen.NONE));
-        assertTrue(e.getMessage().contains("zero page"), e.getMessage());
-        // a ROM mapped where the kernel goes
         PhysicalMemory withRom = new PhysicalMemory(32 * MB);
         withRom.mapRom(0x101000, new byte[4096]);
-        e = assertThrows(IllegalArgumentException.class, () -> prepare(withRom, kernel, null, ""));
-        assertTrue(e.getMessage().contains("ROM or MMIO") && e.getMessage().contains("kernel"), e.getMessage());
+        assertAll(
+                rejects("RAM too small for the kernel's runtime region (16 MiB + 8 MiB)",
+                        () -> prepare(new PhysicalMemory(16 * MB), kernel, null, ""), "kernel needs RAM"),
+                rejects("command line longer than cmdline_size",
+                        () -> prepare(new PhysicalMemory(32 * MB), kernel, null, "a".repeat(2048)), "cmdline_size"),
+                () -> prepare(new PhysicalMemory(32 * MB), kernel, null, "a".repeat(2047)), // exactly cmdline_size is fine
+                rejects("NUL in the command line", () -> prepare(new PhysicalMemory(32 * MB), kernel, null, "a\0b"), "NUL"),
+                rejects("initrd larger than the space above the kernel",
+                        () -> prepare(new PhysicalMemory(32 * MB), kernel, initrd(9 * MB), ""), "initrd of"),
+                rejects("a map that leaves out low memory", () -> LinuxLoader.prepareMemory(new PhysicalMemory(64 * MB),
+                        BzImage.parse(kernel), null, "", noLow, LinuxLoader.Screen.NONE), "zero page"),
+                rejects("a ROM mapped where the kernel goes", () -> prepare(withRom, kernel, null, ""), "ROM or MMIO", "kernel"));
     }
 
     /** The Debian kernel and initramfs built by guests/build-linux-guest.sh. */
     @Test
     void loadsRealDebianKernelAndInitrd() throws Exception {
-        String missing = TestKernels.realKernelMissingReason();
-        if (missing != null) System.out.println("LinuxLoaderTest.loadsRealDebianKernelAndInitrd skipped: " + missing);
-        Assumptions.assumeTrue(missing == null, missing);
+        LinuxGuest.require();
         byte[] vmlinuz = TestKernels.readGuestFile("vmlinuz");
         byte[] rd = TestKernels.readGuestFile("initrd.cpio.gz");
         PhysicalMemory mem = new PhysicalMemory(128 * MB);

@@ -1,10 +1,10 @@
 package dev.tandem.core.boot;
 
+import dev.tandem.core.testkit.LinuxGuest;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.Path;
 
-/** Synthetic bzImages for tests, and the location of the real guest built by guests/build-linux-guest.sh. */
+/** Synthetic bzImages for tests, and the files of the real guest built by guests/build-linux-guest.sh. */
 final class TestKernels {
     private TestKernels() {
     }
@@ -76,29 +76,8 @@ final class TestKernels {
         le16(b, off + 2, v >>> 16);
     }
 
-    /** The directory holding vmlinuz and initrd.cpio.gz from guests/build-linux-guest.sh, or null. */
-    static Path guestDir() {
-        String prop = System.getProperty("tandem.guest.dir");
-        if (prop != null && !prop.isEmpty()) return Path.of(prop);
-        Path d = Path.of(System.getProperty("user.dir")).toAbsolutePath();
-        for (; d != null; d = d.getParent()) {
-            if (Files.isRegularFile(d.resolve("guests/build-linux-guest.sh"))) return d.resolve("guests/cache/out");
-        }
-        return null;
-    }
-
-    /** Why the real kernel is absent, or null when it is present. */
-    static String realKernelMissingReason() {
-        Path dir = guestDir();
-        if (dir == null) return "cannot find the repository's guests/ directory from " + System.getProperty("user.dir");
-        if (!Files.isRegularFile(dir.resolve("vmlinuz"))) {
-            return "no cached Debian kernel at " + dir.resolve("vmlinuz")
-                    + " (run guests/build-linux-guest.sh as root to fetch it)";
-        }
-        return null;
-    }
-
+    /** A file of the real guest ({@link LinuxGuest}; skipped or failed when the guest is absent). */
     static byte[] readGuestFile(String name) throws IOException {
-        return Files.readAllBytes(guestDir().resolve(name));
+        return Files.readAllBytes(LinuxGuest.require().resolve(name));
     }
 }

@@ -19,7 +19,7 @@ import java.util.function.Predicate;
  * </pre>
  * {@code --faults} runs the fault-layout forms ({@link FaultForms}) instead of the ordinary ones.
  * Exit status 0 when every case agrees, 1 otherwise. The harness is built with gcc -m32 into
- * emulator-core/target/difftest/harness (sources: emulator-core/src/test/native/difftest).
+ * emulator-core/target/native/harness (sources: emulator-core/src/test/native/difftest).
  */
 public final class DiffTester {
     static final long DEFAULT_SEED = 0x7A4DE17E57L;
@@ -43,8 +43,14 @@ public final class DiffTester {
     static final class Result {
         final Map<String, Stat> perForm = new LinkedHashMap<>();
         long cases, mismatches, nativeFaults, unexpectedNativeFaults, hostSpecific;
+        /** Host-specific cases by kind ({@link #POPA_PARTIAL}, {@link #REP_COMPARE_FLAGS}, {@link #CMPS_ORDER}); a case may count in several. */
+        final Map<String, Long> hostSpecificByKind = new TreeMap<>();
         final List<String> unexpectedNative = new ArrayList<>();
     }
+
+    /** Kinds of host-specific difference (see {@link #compare(TestCase, Outcome, Outcome, StringBuilder)}). */
+    static final String POPA_PARTIAL = "POPA partly done at the fault", REP_COMPARE_FLAGS = "EFLAGS after a REP compare faulted mid-way",
+            CMPS_ORDER = "CMPS faulted on the other operand first";
 
     static long seedFromProperty() {
         String s = System.getProperty("tandem.difftest.seed");
@@ -106,6 +112,9 @@ public final class DiffTester {
                     if (d == null && !hs.isEmpty()) {
                         st.hostSpecific++;
                         res.hostSpecific++;
+                        for (String kind : new String[] {POPA_PARTIAL, REP_COMPARE_FLAGS, CMPS_ORDER}) {
+                            if (hs.indexOf(kind) >= 0) res.hostSpecificByKind.merge(kind, 1L, Long::sum);
+                        }
                         if (st.hostSpecificExamples.size() < 1) {
                             st.hostSpecificExamples.add(c.form.name() + ": " + hs + "\n" + c.describe()
                                 + "  native:   " + e.describe(c) + "\n" + "  emulator: " + got.describe(c) + "\n");
@@ -154,7 +163,7 @@ public final class DiffTester {
         if (exp.vector == 14 && got.vector == 14) {
             // si_addr vs CR2 (both relative to the scratch base); the error code's P, W/R and U/S bits
             if (exp.faultAddr != got.faultAddr && c.cmpsElement > 0 && otherCmpsOperand(c, exp, got)) {
-                hostSpecific.append(String.format("CMPS faulted on the other operand first: native scratch%+d, emulator scratch%+d; ",
+                hostSpecific.append(String.format(CMPS_ORDER + ": native scratch%+d, emulator scratch%+d; ",
                     exp.faultAddr, got.faultAddr));
             } else if (exp.faultAddr != got.faultAddr) {
                 sb.append(String.format("#PF address: native scratch%+d, emulator scratch%+d; ", exp.faultAddr, got.faultAddr));
@@ -167,14 +176,14 @@ public final class DiffTester {
             int mask = fault ? -1 : ~c.regUndefined[r];
             if (((exp.regs[r] ^ got.regs[r]) & mask) != 0) {
                 String m = String.format("%s: native %08x, emulator %08x; ", TestCase.REG_NAMES[r], exp.regs[r], got.regs[r]);
-                if (fault && (c.faultRegsUnspecified & (1 << r)) != 0) hostSpecific.append("POPA partly done at the fault: ").append(m);
+                if (fault && (c.faultRegsUnspecified & (1 << r)) != 0) hostSpecific.append(POPA_PARTIAL + ": ").append(m);
                 else sb.append(m);
             }
         }
         int fmask = fault ? UndefinedFlags.ALL : c.flagsDefined;
         int fd = (exp.eflags ^ got.eflags) & fmask;
         if (fd != 0 && repFlagsOpen) {
-            hostSpecific.append(String.format("EFLAGS after a REP compare faulted mid-way: native %s, emulator %s; ",
+            hostSpecific.append(String.format(REP_COMPARE_FLAGS + ": native %s, emulator %s; ",
                 Outcome.flagString(exp.eflags), Outcome.flagString(got.eflags)));
         } else if (fd != 0) {
             sb.append(String.format("EFLAGS differ in %s: native %s, emulator %s (defined mask %s); ", flagNames(fd),
@@ -247,7 +256,8 @@ public final class DiffTester {
             }
         }
         if (res.hostSpecific > 0) {
-            out.printf("%d cases differed only in documented host-specific behaviour (not counted as mismatches)%n", res.hostSpecific);
+            out.printf("%d cases differed only in documented host-specific behaviour (not counted as mismatches): %s%n", res.hostSpecific,
+                res.hostSpecificByKind);
         }
         for (String u : res.unexpectedNative) out.println("UNEXPECTED NATIVE FAULT " + u);
         for (Stat s : res.perForm.values()) {

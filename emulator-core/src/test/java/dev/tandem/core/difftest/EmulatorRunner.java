@@ -76,7 +76,7 @@ final class EmulatorRunner {
         mem.write16(IDTR, VECTORS * 8 - 1);
         mem.write32(IDTR + 2, IDT);
         mem.load(CODE, PROLOGUE);
-        cpu.reset(); // throws UnsupportedOperationException while the CPU is a placeholder
+        cpu.reset();
     }
 
     private void write64(int addr, long v) {

@@ -1,5 +1,6 @@
 package dev.tandem.core.difftest;
 
+import dev.tandem.core.testkit.NativeBuild;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
@@ -8,13 +9,12 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Builds the freestanding i386 harness (src/test/native/difftest) with gcc -m32 and talks to
+ * Builds the freestanding i386 harness (src/test/native/difftest, with {@link NativeBuild}) and talks to
  * it over a pipe: batches of input records go to stdin, output records come back on stdout.
  * See harness.c for the record layout.
  */
@@ -22,7 +22,6 @@ final class NativeHarness implements AutoCloseable {
     static final int IN_SIZE = 4 * 8 + 4 + 4 + 4 + 4 + 16 + TestCase.SCRATCH_SIZE;
     static final int OUT_SIZE = 4 + 4 * 8 + 4 + 4 + 4 + 4 + 4 + TestCase.SCRATCH_SIZE;
     static final int MAX_BATCH = 8192;
-    private static final String[] SOURCES = {"harness.c", "harness.S"};
 
     private final Process proc;
     private final OutputStream out;
@@ -36,41 +35,13 @@ final class NativeHarness implements AutoCloseable {
         this.in = new DataInputStream(new BufferedInputStream(proc.getInputStream(), 1 << 16));
     }
 
-    /** Locates the harness sources: -Dtandem.difftest.src, else relative to the module or repo root. */
-    static Path sourceDir() {
-        String p = System.getProperty("tandem.difftest.src");
-        if (p != null) return Path.of(p);
-        for (String cand : new String[] {"src/test/native/difftest", "emulator-core/src/test/native/difftest"}) {
-            Path d = Path.of(cand);
-            if (Files.isRegularFile(d.resolve("harness.c"))) return d;
-        }
-        throw new IllegalStateException("cannot find src/test/native/difftest/harness.c from " + Path.of("").toAbsolutePath()
-            + "; set -Dtandem.difftest.src");
-    }
-
     /**
-     * Builds the harness into {@code <module>/target/difftest/harness} if it is missing or older
-     * than its sources. Throws IOException carrying gcc's output when the build fails.
+     * Builds the harness into emulator-core/target/native/harness unless it is newer than its
+     * sources ({@link NativeBuild}: skipped or failed when this machine cannot build 32-bit
+     * programs, always failed when the harness does not compile).
      */
     static Path build() throws IOException, InterruptedException {
-        Path src = sourceDir();
-        Path target = src.toAbsolutePath().getParent().getParent().getParent().getParent().resolve("target/difftest");
-        Files.createDirectories(target);
-        Path bin = target.resolve("harness");
-        boolean fresh = Files.isExecutable(bin);
-        for (String s : SOURCES) {
-            if (fresh && Files.getLastModifiedTime(src.resolve(s)).compareTo(Files.getLastModifiedTime(bin)) > 0) fresh = false;
-        }
-        if (fresh) return bin;
-        ProcessBuilder pb = new ProcessBuilder("gcc", "-m32", "-nostdlib", "-static", "-O2", "-fno-pie", "-no-pie",
-            "-fno-builtin", "-Wall", "-o", bin.toString(), src.resolve("harness.c").toString(), src.resolve("harness.S").toString());
-        pb.redirectErrorStream(true);
-        Process p = pb.start();
-        String log = new String(p.getInputStream().readAllBytes());
-        if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IOException("gcc -m32 failed to build the native harness:\n" + log);
-        }
-        return bin;
+        return NativeBuild.build("difftest", "harness", List.of("harness.c", "harness.S"), List.of("-fno-builtin", "-Wall"));
     }
 
     static NativeHarness start() throws IOException, InterruptedException {

@@ -15,52 +15,36 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * Differential test against the host CPU's x87: a freestanding 32-bit harness (built here with
  * gcc -m32) executes each instruction natively from an FRSTOR image and returns the FNSAVE image,
  * the memory operand area, EFLAGS and EAX; the same is run through {@link X87} and compared
- * bit-for-bit (the instruction/data pointer fields excepted).
+ * bit-for-bit (the instruction/data pointer fields excepted). The results of the transcendental
+ * instructions' approximations differ between CPU vendors: they are checked against
+ * {@link X87Reference} (the exact value and the SDM's error bound) on every host, and compared
+ * with the host as well only on Intel hosts (the CPU models an Intel P6). See docs/x87.md.
  */
 class X87DiffTest {
     static final int REC = 228;
     static final int IMG = 0, MEM = 128, OUT = 256;
     static final boolean LONG = Boolean.getBoolean("tandem.long");
     static final int SHOW_PER_FAMILY = Integer.getInteger("x87.show", 2);
+    static final boolean DEBUG_REF = Boolean.getBoolean("x87.debugRef");
     static Path harness;
-    static String skipReason;
 
-    @BeforeAll
-    static void build() throws Exception {
-        Path src = Path.of("src/test/native/x87/x87harness.c").toAbsolutePath();
-        if (!Files.exists(src)) {
-            skipReason = "harness source not found at " + src;
-            return;
-        }
-        Path outDir = Path.of("target/native");
-        Files.createDirectories(outDir);
-        Path exe = outDir.resolve("x87harness").toAbsolutePath();
-        ProcessBuilder pb = new ProcessBuilder("gcc", "-m32", "-nostdlib", "-static", "-O2", "-fno-pie", "-no-pie",
-                "-o", exe.toString(), src.toString());
-        pb.redirectErrorStream(true);
-        try {
-            Process p = pb.start();
-            String out = new String(p.getInputStream().readAllBytes());
-            if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                skipReason = "gcc -m32 failed: " + out;
-                return;
-            }
-        } catch (IOException e) {
-            skipReason = "gcc not runnable: " + e.getMessage();
-            return;
-        }
-        harness = exe;
-    }
-
+    /** Builds the native harness on first use (a harness that does not compile fails; no toolchain skips or, with -Dtandem.requireTools, fails). */
     static void assumeHarness() {
-        Assumptions.assumeTrue(harness != null, () -> "native x87 harness unavailable: " + skipReason);
+        if (harness != null) return;
+        try {
+            harness = dev.tandem.core.testkit.NativeBuild.build("x87", "x87harness", java.util.List.of("x87harness.c"), java.util.List.of());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     // ---------------------------------------------------------------- case model
@@ -395,7 +379,7 @@ class X87DiffTest {
 
     static final int[] IGNORE_IMG = range(12, 27);
 
-    /** 0 = equal, 1 = transcendental within one ulp (documented gap), 2 = mismatch. */
+    /** 0 = equal, 1 = transcendental within one ulp and C1 (the Intel-host one-ulp class), 2 = mismatch. */
     static int compare(Case c, byte[] nat, int off, byte[] jav) {
         boolean diff = false, onlyUlp = true;
         for (int i = 0; i < 108; i++) {
@@ -455,7 +439,223 @@ class X87DiffTest {
         return s.toString();
     }
 
-    static void runSuite(int casesPerFam, long seed) throws Exception {
+    // ---------------------------------------------------------------- host vendor
+    enum Vendor { INTEL, AMD, OTHER }
+
+    /** The host CPU's vendor (CPUID vendor string via /proc/cpuinfo): decides only what is additionally compared with the host. */
+    static final Vendor HOST = detectVendor();
+
+    /**
+     * The host's vendor. {@code -Dx87.assumeIntelHost=true} runs the Intel-host comparisons on any
+     * host (they only add checks, so this can only make the test stricter; on a non-Intel host it
+     * shows how far that host's transcendentals are from the emulator's).
+     */
+    static Vendor detectVendor() {
+        if (Boolean.getBoolean("x87.assumeIntelHost")) return Vendor.INTEL;
+        try {
+            for (String l : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (!l.startsWith("vendor_id")) continue;
+                if (l.contains("GenuineIntel")) return Vendor.INTEL;
+                if (l.contains("AuthenticAMD")) return Vendor.AMD;
+                return Vendor.OTHER;
+            }
+        } catch (IOException e) {
+            // not Linux: no vendor-specific comparison
+        }
+        return Vendor.OTHER;
+    }
+
+    // ---------------------------------------------------------------- transcendental checks
+    static int u16(byte[] b, int o) { return (b[o] & 0xFF) | (b[o + 1] & 0xFF) << 8; }
+
+    static long u64(byte[] b, int o) { return ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).getLong(o); }
+
+    /** Per-operation figures of the transcendental checks. */
+    static final class TransStats {
+        int cases, results, outOfDomain, cr, notCr, beyond, c1Differs;
+        double maxErrNearest, maxErrDirected;
+        int hostResults, hostCr, hostNotCr, hostBeyond, hostDiffers;
+        double hostMaxErrNearest, hostMaxErrDirected;
+        int hostMismatch, intelOneUlp;
+        int stackFaults, underflowFullStack;
+    }
+
+    /** The approximated results of a transcendental case, from its input image. */
+    static List<X87Reference.Expected> expectedOf(Case c) {
+        int cw = u16(c.in, 8), sw = u16(c.in, 12), tw = u16(c.in, 16);
+        int top = (sw >> 11) & 7;
+        int[] se = new int[8];
+        long[] sig = new long[8];
+        boolean[] empty = new boolean[8];
+        for (int i = 0; i < 8; i++) {
+            se[i] = u16(c.in, 8 + 36 + 10 * i);
+            sig[i] = u64(c.in, 8 + 28 + 10 * i);
+            empty[i] = ((tw >> (2 * ((top + i) & 7))) & 3) == 3;
+        }
+        return X87Reference.expected(c.modrm, cw, se, sig, empty);
+    }
+
+    /**
+     * The stack fault of a transcendental case: -1 underflow (a source register empty), +1 overflow
+     * (FPTAN/FSINCOS with ST7 in use and a valid ST0), 0 none.
+     */
+    static int stackFault(Case c) {
+        int sw = u16(c.in, 12), tw = u16(c.in, 16);
+        int top = (sw >> 11) & 7;
+        boolean st0Empty = ((tw >> (2 * top)) & 3) == 3, st1Empty = ((tw >> (2 * ((top + 1) & 7))) & 3) == 3;
+        boolean st7Empty = ((tw >> (2 * ((top + 7) & 7))) & 3) == 3;
+        boolean twoOperands = c.modrm == 0xF1 || c.modrm == 0xF3 || c.modrm == 0xF9;
+        if (st0Empty || (twoOperands && st1Empty)) return -1;
+        if ((c.modrm == 0xF2 || c.modrm == 0xFB) && !st7Empty) return 1;
+        return 0;
+    }
+
+    /**
+     * FPREM/FPREM1 with a denormal (or pseudo-denormal) ST(0), an infinite ST(1) and underflow
+     * unmasked. The SDM's result table gives ST(0) itself as the result; the Intel host returned it
+     * unchanged with DE only, while the AMD host treats it as a tiny result (UE, exponent wrapped).
+     */
+    static boolean isFpremDenormalByInfinity(Case c) {
+        if (c.opcode != 0xD9 || (c.modrm != 0xF8 && c.modrm != 0xF5)) return false;
+        int cw = u16(c.in, 8), sw = u16(c.in, 12), tw = u16(c.in, 16);
+        int top = (sw >> 11) & 7;
+        if (((tw >> (2 * top)) & 3) == 3 || ((tw >> (2 * ((top + 1) & 7))) & 3) == 3) return false;
+        int se0 = u16(c.in, 8 + 36), se1 = u16(c.in, 8 + 46);
+        long sig0 = u64(c.in, 8 + 28), sig1 = u64(c.in, 8 + 38);
+        return X87.classify(se0, sig0) == X87.K_DENORMAL && X87.classify(se1, sig1) == X87.K_INF && (cw & X87.UE) == 0;
+    }
+
+    /**
+     * The expectation for {@link #isFpremDenormalByInfinity}, from the SDM's FPREM/FPREM1 result table
+     * (the result is ST(0) itself) and what the Intel host did (docs/x87.md): DE reported, no UE and
+     * no exponent wrap. With DE masked the remainder is ST(0) with quotient 0 and the reduction
+     * complete (C0 = C1 = C2 = C3 = 0; a pseudo-denormal is written back in its normal encoding,
+     * exponent field 1); with DE unmasked nothing is written, ES and B are set, C1 = C2 = 0 and C0/C3
+     * are kept (as for every unmasked operand exception). Null if met.
+     */
+    static String fpremDenormalByInfinityExpectation(Case c, byte[] jav) {
+        int cw = u16(c.in, 8), swIn = u16(c.in, 12);
+        int se0 = u16(c.in, 8 + 36);
+        long sig0 = u64(c.in, 8 + 28);
+        boolean deMasked = (cw & X87.DE) != 0;
+        int expSE = deMasked && sig0 < 0 ? (se0 & 0x8000) | 1 : se0;
+        int cc = deMasked ? X87.C0 | X87.C1 | X87.C2 | X87.C3 : X87.C1 | X87.C2;
+        int expSW = (swIn & ~cc) | X87.DE | (deMasked ? 0 : X87.ES | X87.BUSY);
+        if (u16(jav, 4) != expSW) return String.format("status word %04x, expected %04x", u16(jav, 4), expSW);
+        if (u16(jav, 36) != expSE || u64(jav, 28) != sig0) return "ST(0) changed";
+        for (int i = 1; i < 8; i++) {
+            for (int k = 0; k < 10; k++) if (jav[28 + 10 * i + k] != c.in[8 + 28 + 10 * i + k]) return "ST(" + i + ") changed";
+        }
+        if (u16(jav, 0) != cw) return "control word changed";
+        return null;
+    }
+
+    /** The stack position whose rounding C1 reports: FPTAN the tangent (ST1), FSINCOS the cosine (ST0), else ST0. */
+    static int c1Position(Case c) {
+        return c.modrm == 0xF2 ? 1 : 0;
+    }
+
+    /**
+     * Checks every approximated result of the emulator (image at jav[0..]) against the reference
+     * (all hosts) and judges the host's results too (for the report). Returns the stack positions
+     * of the approximated results.
+     */
+    static boolean[] checkAgainstReference(Case c, List<X87Reference.Expected> exp, byte[] nat, int off, byte[] jav, TransStats st, List<String> failures) {
+        boolean[] masked = new boolean[8];
+        int cw = u16(c.in, 8);
+        int rc = (cw >> 10) & 3;
+        int swJ = u16(jav, 4), swN = u16(nat, off + 4);
+        for (X87Reference.Expected e : exp) {
+            st.results++;
+            if (!e.inDomain) st.outOfDomain++;
+            if (e.approx) masked[e.st] = true;
+            int fse = u16(jav, 36 + 10 * e.st);
+            long fsig = u64(jav, 28 + 10 * e.st);
+            X87Reference.Verdict v = X87Reference.judge(e, rc, fse, fsig,
+                    (swJ & X87.UE) != 0 && (cw & X87.UE) == 0, (swJ & X87.OE) != 0 && (cw & X87.OE) == 0);
+            if (rc == X87.RC_NEAREST) st.maxErrNearest = Math.max(st.maxErrNearest, v.errUlps());
+            else st.maxErrDirected = Math.max(st.maxErrDirected, v.errUlps());
+            if (v.correctlyRounded()) st.cr++;
+            else if (v.withinBound()) st.notCr++;
+            else {
+                st.beyond++;
+                failures.add(String.format("%s %s: emulator %04x:%016x, correctly rounded %04x:%016x, error %.3f ulp (bound %.2f), rc=%d%n  in : %s",
+                        c.fam.name, X87Reference.FN_NAMES[e.fn], fse, fsig, v.correct().se(), v.correct().sig(), v.errUlps(), v.bound(), rc, regs(c.in, 8)));
+            }
+            if (e.st == c1Position(c) && ((swJ & X87.C1) != 0) != v.roundedUp()) st.c1Differs++;
+            // the host's result, judged the same way (reported, not asserted: the host is not the truth)
+            int hse = u16(nat, off + 36 + 10 * e.st);
+            long hsig = u64(nat, off + 28 + 10 * e.st);
+            X87Reference.Verdict h = X87Reference.judge(e, rc, hse, hsig,
+                    (swN & X87.UE) != 0 && (cw & X87.UE) == 0, (swN & X87.OE) != 0 && (cw & X87.OE) == 0);
+            st.hostResults++;
+            if (rc == X87.RC_NEAREST) st.hostMaxErrNearest = Math.max(st.hostMaxErrNearest, h.errUlps());
+            else st.hostMaxErrDirected = Math.max(st.hostMaxErrDirected, h.errUlps());
+            if (h.correctlyRounded()) st.hostCr++;
+            else if (h.withinBound()) st.hostNotCr++;
+            else st.hostBeyond++;
+            if (DEBUG_REF && (!h.withinBound() || !v.correctlyRounded())) {
+                System.out.printf("REF %s %s rc=%d emu %04x:%016x err %.3f | host %04x:%016x err %.3f | CR %04x:%016x swJ=%04x swN=%04x%n  in : %s%n",
+                        c.fam.name, X87Reference.FN_NAMES[e.fn], rc, fse, fsig, v.errUlps(), hse, hsig, h.errUlps(), v.correct().se(), v.correct().sig(), swJ, swN, regs(c.in, 8));
+            }
+            if (hse != fse || hsig != fsig) st.hostDiffers++;
+        }
+        return masked;
+    }
+
+    /** True if every register that differs from the host's holds one of the expected (computed) results. */
+    static boolean onlyResultRegistersDiffer(byte[] nat, int off, byte[] jav, List<X87Reference.Expected> exp) {
+        boolean[] pos = new boolean[8];
+        for (X87Reference.Expected e : exp) pos[e.st] = true;
+        for (int i = 0; i < 8; i++) {
+            if (pos[i]) continue;
+            for (int k = 28 + 10 * i; k < 38 + 10 * i; k++) if (nat[off + k] != jav[k]) return false;
+        }
+        return !exp.isEmpty();
+    }
+
+    /**
+     * Host comparison of a transcendental case on a host whose transcendental results may differ
+     * from Intel's: everything bit for bit except the approximated results (their registers and
+     * tags) and, when there are any, C1 (it reports the rounding of the approximation). The host's
+     * approximated results must still be finite and of the same sign as the emulator's.
+     */
+    static boolean sameExceptApproximations(byte[] nat, int off, byte[] jav, boolean[] masked) {
+        boolean any = false;
+        for (boolean m : masked) any |= m;
+        for (int i = 0; i < 12; i++) {
+            if (i == 4 || i == 5 || i == 8 || i == 9) continue;
+            if (nat[off + i] != jav[i]) return false;
+        }
+        int swN = u16(nat, off + 4), swJ = u16(jav, 4);
+        int swMask = any ? ~X87.C1 & 0xFFFF : 0xFFFF;
+        if ((swN & swMask) != (swJ & swMask)) return false;
+        int top = (swJ >> 11) & 7;
+        int twMask = 0xFFFF;
+        for (int i = 0; i < 8; i++) if (masked[i]) twMask &= ~(3 << (2 * ((top + i) & 7)));
+        if ((u16(nat, off + 8) & twMask) != (u16(jav, 8) & twMask)) return false;
+        for (int i = 0; i < 8; i++) {
+            int o = 28 + 10 * i;
+            if (masked[i]) {
+                int hse = u16(nat, off + o + 8), jse = u16(jav, o + 8);
+                if ((hse & 0x7FFF) == 0x7FFF || (jse & 0x7FFF) == 0x7FFF) {
+                    for (int k = 0; k < 10; k++) if (nat[off + o + k] != jav[o + k]) return false;
+                } else if ((hse & 0x8000) != (jse & 0x8000)) {
+                    return false;
+                }
+                continue;
+            }
+            for (int k = 0; k < 10; k++) if (nat[off + o + k] != jav[o + k]) return false;
+        }
+        for (int i = 108; i < 220; i++) if (nat[off + i] != jav[i]) return false;
+        return (u16(nat, off + 220) & 0x8D5) == (u16(jav, 220) & 0x8D5);
+    }
+
+    /** Measured bounds of one run: per transcendental family {emulator not correctly rounded, emulator C1 != rounded up, Intel host one-ulp class}. */
+    record Bounds(Map<String, int[]> perFamily) {
+    }
+
+    static void runSuite(int casesPerFam, long seed, Bounds bounds) throws Exception {
         Random r = new Random(seed);
         List<Case> cases = new ArrayList<>();
         for (Fam f : FAMS) {
@@ -464,55 +664,153 @@ class X87DiffTest {
         }
         byte[] nat = runNative(cases);
         Map<String, int[]> table = new LinkedHashMap<>();
-        int shown = 0;
-        int badTotal = 0, gapTotal = 0, badTrans = 0;
+        Map<String, TransStats> trans = new LinkedHashMap<>();
+        List<String> failures = new ArrayList<>();
+        int[] vendorCases = new int[2];
+        int badTotal = 0, badTrans = 0;
         for (int i = 0; i < cases.size(); i++) {
             Case c = cases.get(i);
             byte[] jav = runJava(c);
-            int res = compare(c, nat, i * REC, jav);
+            int off = i * REC;
             int[] row = table.computeIfAbsent(c.fam.name, k -> new int[4]);
             row[0]++;
-            if (res == 1) { row[2]++; gapTotal++; }
-            if (res == 2) {
+            boolean bad;
+            if (!isTranscendental(c.fam)) {
+                if (isFpremDenormalByInfinity(c)) {
+                    // vendor-specific: checked against the SDM-derived expectation on every host, with the host only on Intel
+                    vendorCases[0]++;
+                    String why = fpremDenormalByInfinityExpectation(c, jav);
+                    if (why != null) failures.add(c.fam.name + ": " + why + "\n  in : " + regs(c.in, 8) + "\n  jav: " + regs(jav, 0));
+                    if (compare(c, nat, off, jav) != 0) vendorCases[1]++;
+                    bad = HOST == Vendor.INTEL && compare(c, nat, off, jav) != 0;
+                } else {
+                    bad = compare(c, nat, off, jav) != 0;
+                }
+            } else {
+                TransStats ts = trans.computeIfAbsent(c.fam.name, k -> new TransStats());
+                ts.cases++;
+                List<X87Reference.Expected> exp = expectedOf(c);
+                boolean[] masked = checkAgainstReference(c, exp, nat, off, jav, ts, failures);
+                int fault = stackFault(c);
+                if (fault < 0 && (c.modrm == 0xF2 || c.modrm == 0xFB) && ((u16(c.in, 16) >> (2 * ((((u16(c.in, 12) >> 11) & 7) + 7) & 7))) & 3) != 3) {
+                    ts.underflowFullStack++;
+                }
+                if (fault != 0) {
+                    // SDM: C1 = 0 after a stack underflow, 1 after a stack overflow (checked here because the
+                    // Intel-host comparison below tolerates C1 differences)
+                    ts.stackFaults++;
+                    boolean c1 = (u16(jav, 4) & X87.C1) != 0;
+                    if (c1 != (fault > 0)) failures.add(String.format("%s: C1 = %d after a stack %s (SDM: %d)%n  in : %s",
+                            c.fam.name, c1 ? 1 : 0, fault > 0 ? "overflow" : "underflow", fault > 0 ? 1 : 0, regs(c.in, 8)));
+                }
+                if (HOST == Vendor.INTEL) {
+                    // the host is the truth: an exact one-ulp difference (and C1) is tolerated, and counted, only
+                    // where the instruction computes an approximation; everything else bit for bit
+                    int res = compare(c, nat, off, jav);
+                    if (res == 1 && !onlyResultRegistersDiffer(nat, off, jav, exp)) res = 2;
+                    if (res == 1) { ts.intelOneUlp++; row[2]++; }
+                    bad = res == 2;
+                } else {
+                    bad = !sameExceptApproximations(nat, off, jav, masked);
+                }
+                if (bad) ts.hostMismatch++;
+            }
+            if (bad) {
                 row[1]++;
-                if (!sameRegisters(nat, i * REC, jav)) row[3]++;
+                if (!sameRegisters(nat, off, jav)) row[3]++;
                 badTotal++;
                 if (isTranscendental(c.fam)) badTrans++;
                 if (row[1] <= SHOW_PER_FAMILY) {
-                    shown++;
                     System.out.printf("MISMATCH %s %02X %02X eflags=%08x%n  in : %s mem=%s%n  hw : %s mem=%s ef=%08x ax=%08x%n  jav: %s mem=%s ef=%08x ax=%08x%n",
                             c.fam.name, c.opcode, c.modrm, ByteBuffer.wrap(c.in).order(ByteOrder.LITTLE_ENDIAN).getInt(4),
                             regs(c.in, 8), hex(c.in, 116, 16),
-                            regs(nat, i * REC), hex(nat, i * REC + 108, 16), ByteBuffer.wrap(nat).order(ByteOrder.LITTLE_ENDIAN).getInt(i * REC + 220),
-                            ByteBuffer.wrap(nat).order(ByteOrder.LITTLE_ENDIAN).getInt(i * REC + 224),
+                            regs(nat, off), hex(nat, off + 108, 16), ByteBuffer.wrap(nat).order(ByteOrder.LITTLE_ENDIAN).getInt(off + 220),
+                            ByteBuffer.wrap(nat).order(ByteOrder.LITTLE_ENDIAN).getInt(off + 224),
                             regs(jav, 0), hex(jav, 108, 16), ByteBuffer.wrap(jav).order(ByteOrder.LITTLE_ENDIAN).getInt(220),
                             ByteBuffer.wrap(jav).order(ByteOrder.LITTLE_ENDIAN).getInt(224));
                 }
             }
         }
-        System.out.printf("%-28s %8s %10s %14s %14s%n", "operation", "cases", "mismatches", "1-ulp (gap)", "(regs differ)");
+        System.out.printf("host vendor: %s (%s)%n", HOST, HOST == Vendor.INTEL
+                ? "transcendental results compared with the host too, one-ulp class counted"
+                : "transcendental approximations checked against the reference only; all else bit for bit with the host");
+        System.out.printf("%-28s %8s %10s %14s %14s%n", "operation", "cases", "mismatches", "1-ulp (Intel)", "(regs differ)");
         for (Map.Entry<String, int[]> e : table.entrySet()) {
             System.out.printf("%-28s %8d %10d %14d %14d%n", e.getKey(), e.getValue()[0], e.getValue()[1], e.getValue()[2], e.getValue()[3]);
         }
-        System.out.printf("%-28s %8d %10d %14d%n", "TOTAL", cases.size(), badTotal, gapTotal);
-        System.out.printf("basic arithmetic/compare/conversion/sqrt/control mismatches: %d; transcendental mismatches (> 1 ulp or flag differences): %d;"
-                + " transcendental results 1 ulp apart (documented gap in docs/x87.md): %d%n", badTotal - badTrans, badTrans, gapTotal);
+        System.out.printf("%-28s %8d %10d%n", "TOTAL", cases.size(), badTotal);
+        System.out.printf("%nTranscendental results against the reference (SDM bound: < 1 ulp nearest, < 1.5 directed, FYL2X(P1) y != 1: < 1.35 nearest)%n");
+        System.out.printf("%-10s %6s %6s %7s %6s %6s %6s %7s %6s %6s %6s | %6s %6s %6s %6s %6s %8s%n", "op", "cases", "stackf", "results", "undef", "CR", "1ulp", "beyond", "C1!=", "errRN", "errDir",
+                "hostCR", "h1ulp", "hbeynd", "hErrRN", "hErrDr", "host!=emu");
+        for (Map.Entry<String, TransStats> e : trans.entrySet()) {
+            TransStats t = e.getValue();
+            System.out.printf("%-10s %6d %6d %7d %6d %6d %6d %7d %6d %6.3f %6.3f | %6d %6d %6d %6.3f %6.3f %8d%n", e.getKey(), t.cases, t.stackFaults, t.results, t.outOfDomain, t.cr, t.notCr, t.beyond,
+                    t.c1Differs, t.maxErrNearest, t.maxErrDirected, t.hostCr, t.hostNotCr, t.hostBeyond, t.hostMaxErrNearest, t.hostMaxErrDirected, t.hostDiffers);
+        }
+        System.out.printf("FPREM/FPREM1 of a denormal by an infinity with UE unmasked (vendor-specific): %d cases, checked against the SDM;"
+                + " the host differed in %d%n", vendorCases[0], vendorCases[1]);
+        for (Map.Entry<String, TransStats> e : trans.entrySet()) {
+            if (e.getValue().underflowFullStack > 0) System.out.printf("%s: %d stack underflows with ST7 in use%n", e.getKey(), e.getValue().underflowFullStack);
+        }
+        for (String f : failures.subList(0, Math.min(failures.size(), 20))) System.out.println("FAILED " + f);
+        System.out.printf("basic arithmetic/compare/conversion/sqrt/control mismatches: %d; transcendental host mismatches: %d; results beyond the SDM bound: %d%n",
+                badTotal - badTrans, badTrans, failures.size());
         assertEquals(0, badTotal - badTrans, "x87 differential mismatches outside the transcendentals (see table)");
-        assertEquals(0, badTrans, "transcendental mismatches beyond one ulp or in flags/condition codes (see table)");
-        if (Boolean.getBoolean("x87.strictTranscendental")) assertEquals(0, gapTotal, "transcendental results one ulp apart");
+        assertEquals(0, badTrans, "transcendental mismatches with the host outside the approximated results (see table)");
+        assertEquals(List.of(), failures, "transcendental results beyond the SDM's error bound, or SDM-defined flags wrong");
+        // tight bounds near the measured figures (deterministic: fixed seed, host-independent except the Intel column)
+        List<String> over = new ArrayList<>();
+        for (Map.Entry<String, TransStats> e : trans.entrySet()) {
+            int[] b = bounds.perFamily().get(e.getKey());
+            TransStats t = e.getValue();
+            if (b == null) { over.add(e.getKey() + ": no recorded bound"); continue; }
+            if (t.notCr > b[0]) over.add(String.format("%s: %d results not correctly rounded (bound %d)", e.getKey(), t.notCr, b[0]));
+            if (t.c1Differs > b[1]) over.add(String.format("%s: C1 differs from 'rounded up' %d times (bound %d)", e.getKey(), t.c1Differs, b[1]));
+            if (HOST == Vendor.INTEL && t.intelOneUlp > b[2]) over.add(String.format("%s: %d results one ulp from the Intel host (bound %d)", e.getKey(), t.intelOneUlp, b[2]));
+        }
+        assertEquals(List.of(), over, "transcendental figures above their recorded bounds (docs/x87.md)");
     }
+
+    /*
+     * Bounds per family: {emulator results not correctly rounded, emulator C1 != "rounded up",
+     * results one ulp from the Intel host}. The first two are host-independent (fixed seed, pure
+     * Java) and are the figures measured with the reference; the third applies only on Intel hosts:
+     * the one-ulp counts measured on the Intel Xeon host that this suite was written on (recorded in
+     * docs/x87.md before this change), plus, for FPTAN/FSINCOS, the stack underflows with ST7 in use
+     * whose C1 the emulator now leaves at 0 (quick 6 / 3, long 49 / 52), since the old comparison
+     * tolerated a C1 difference there and it is not known which value that host gave.
+     */
+    static final Bounds QUICK_BOUNDS = new Bounds(Map.of(
+            "fsin", new int[]{23, 43, 11},
+            "fcos", new int[]{34, 50, 19},
+            "fsincos", new int[]{39, 31, 20 + 3},
+            "fptan", new int[]{8, 0, 24 + 6},
+            "fpatan", new int[]{0, 0, 16},
+            "f2xm1", new int[]{8, 0, 36},
+            "fyl2x", new int[]{18, 15, 0},
+            "fyl2xp1", new int[]{17, 5, 14}));
+
+    static final Bounds LONG_BOUNDS = new Bounds(Map.of(
+            "fsin", new int[]{319, 483, 158},
+            "fcos", new int[]{288, 455, 179},
+            "fsincos", new int[]{441, 348, 207 + 52},
+            "fptan", new int[]{104, 0, 227 + 49},
+            "fpatan", new int[]{3, 6, 128},
+            "f2xm1", new int[]{79, 0, 315},
+            "fyl2x", new int[]{172, 101, 10},
+            "fyl2xp1", new int[]{193, 93, 128}));
 
     @Test
     void quickDifferential() throws Exception {
         assumeHarness();
-        runSuite(1000, 0x5EED_87L);
+        runSuite(1000, 0x5EED_87L, QUICK_BOUNDS);
     }
 
     @Test
     void longDifferential() throws Exception {
         Assumptions.assumeTrue(LONG, "long run only with -Dtandem.long=true");
         assumeHarness();
-        runSuite(10000, 0xB16_87L);
+        runSuite(10000, 0xB16_87L, LONG_BOUNDS);
     }
 
     /** The benchmark guest's x87 loop, natively: must give the known real-hardware result. */

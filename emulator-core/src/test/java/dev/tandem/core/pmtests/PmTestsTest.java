@@ -1,155 +1,68 @@
 package dev.tandem.core.pmtests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.tandem.core.asm.Assembler;
-import dev.tandem.core.cpu.Cpu;
-import dev.tandem.core.io.IoBus;
-import dev.tandem.core.io.IoDevice;
-import dev.tandem.core.mem.PhysicalMemory;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
+import dev.tandem.core.testkit.Qemu;
+import dev.tandem.core.testkit.Tools;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Bare-metal protected-mode test programs (resources {@code dev/tandem/core/pmtests/*.asm}),
- * assembled with our assembler ({@code %include "x"} is resolved here, from the same folder),
- * run on our CPU and on qemu-system-i386; the debug-console (port 0xE9) outputs must be
- * identical. {@code NAME.expected} holds QEMU's output, captured once: without QEMU the test
- * checks our output against it and is then reported as skipped (the QEMU comparison did not run).
+ * Bare-metal protected-mode test programs ({@link PmPrograms}), assembled with our assembler and
+ * run on our CPU. The debug-console (port 0xE9) output must equal {@code NAME.expected}: QEMU's
+ * output, captured once with the QEMU version in {@code qemu-version.txt} (segchecks: an
+ * expectation checked against the SDM by hand, since QEMU does not model those checks).
  *
- * <p>Our and QEMU's outputs are also written to target/pmtests/ for inspection.
+ * <p>Separately, the installed qemu-system-i386 runs each QEMU-checked program and must print the
+ * stored output: that keeps the stored files honest. When it does not and its version differs
+ * from the recorded one, the report says so (a different QEMU, not an emulator failure). Outputs go
+ * to target/pmtests/NAME/ for inspection.
  */
-public class PmTestsTest {
-    /** Every program of the suite (compared with QEMU or with an SDM-derived expectation). */
-    public static final List<String> PROGRAMS = List.of("segfaults", "privilege", "tasks", "paging", "v86", "segchecks");
-
-    static final int RAM = 32 << 20;
-    /** The QEMU binary; {@code -Dpmtests.qemu=...} overrides it (a missing one exercises the skip path). */
-    static final String QEMU = System.getProperty("pmtests.qemu", "qemu-system-i386");
-    static final long BUDGET = 50_000_000L;
-
-    static String resource(String name) {
-        try (InputStream in = PmTestsTest.class.getResourceAsStream(name)) {
-            if (in == null) throw new IllegalArgumentException("no pmtests resource " + name);
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
+class PmTestsTest {
+    static List<String> qemuChecked() {
+        return PmPrograms.QEMU_CHECKED;
     }
 
-    /** Source with {@code %include "file"} lines replaced by the file's text (one level). */
-    public static String source(String program) {
-        StringBuilder sb = new StringBuilder();
-        for (String line : resource(program + ".asm").split("\n", -1)) {
-            String t = line.strip();
-            if (t.startsWith("%include")) {
-                int a = t.indexOf('"'), b = t.lastIndexOf('"');
-                if (a < 0 || b <= a) throw new IllegalArgumentException("bad %include line: " + line);
-                sb.append(resource(t.substring(a + 1, b))).append('\n');
-            } else {
-                sb.append(line).append('\n');
-            }
-        }
-        return sb.toString();
+    static Path dir(String program) throws Exception {
+        return Files.createDirectories(Path.of("target", "pmtests", program));
     }
 
-    static byte[] rom(String program) {
-        byte[] img = Assembler.assemble(source(program), program + ".asm").image();
-        assertEquals(0x10000, img.length, "ROM image size of " + program);
-        return img;
-    }
-
-    /** Runs the ROM on our CPU until HLT; returns the 0xE9 output. */
-    static String runOurs(byte[] rom) {
-        return runOurs(rom, c -> { });
-    }
-
-    /** Assembles and runs a program on our CPU, {@code configure} applied after reset; returns the 0xE9 output. */
-    public static String runProgram(String program, java.util.function.Consumer<Cpu> configure) {
-        return runOurs(rom(program), configure);
-    }
-
-    static String runOurs(byte[] rom, java.util.function.Consumer<Cpu> configure) {
-        PhysicalMemory mem = new PhysicalMemory(RAM);
-        IoBus io = new IoBus();
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        boolean[] exit = new boolean[1];
-        io.register(0xE9, 0xE9, new IoDevice() {
-            @Override public int ioRead(int p, int s) { return 0xE9; }
-            @Override public void ioWrite(int p, int s, int v) { out.write(v & 0xFF); }
-        });
-        io.register(0xF4, 0xF4, new IoDevice() {
-            @Override public int ioRead(int p, int s) { return 0xFF; }
-            @Override public void ioWrite(int p, int s, int v) { exit[0] = true; }
-        });
-        mem.mapRom(0xF0000, rom);
-        mem.mapRom(0xFFFF0000, rom);
-        Cpu cpu = new Cpu(mem, io);
-        cpu.reset();
-        configure.accept(cpu);
-        cpu.run(BUDGET);
-        String s = out.toString(StandardCharsets.ISO_8859_1);
-        if (cpu.shutdown) s += "[our CPU: triple fault / shutdown]\n";
-        else if (!cpu.halted()) s += "[our CPU: did not halt within " + BUDGET + " instructions, eip=" + Integer.toHexString(cpu.eip) + "]\n";
-        else if (!exit[0]) s += "[our CPU: halted without writing the exit port, eip=" + Integer.toHexString(cpu.eip) + "]\n";
-        return s;
-    }
-
-    static boolean qemuPresent() {
-        try {
-            Process p = new ProcessBuilder(QEMU, "--version").redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException | InterruptedException e) {
-            return false;
-        }
-    }
-
-    static String runQemu(byte[] rom, Path dir) throws Exception {
-        Files.createDirectories(dir);
-        Path bios = dir.resolve("rom.bin"), out = dir.resolve("qemu-out.txt"), log = dir.resolve("qemu.log");
-        Files.write(bios, rom);
-        Files.deleteIfExists(out);
-        Process p = new ProcessBuilder(List.of(QEMU, "-bios", bios.toString(), "-m", "32", "-display", "none",
-                "-debugcon", "file:" + out, "-device", "isa-debug-exit,iobase=0xf4,iosize=1", "-no-reboot",
-                "-serial", "null", "-monitor", "none", "-nodefaults")).redirectErrorStream(true)
-                .redirectOutput(log.toFile()).start();
-        boolean exited = p.waitFor(60, TimeUnit.SECONDS);
-        if (!exited) p.destroyForcibly().waitFor();
-        String s = Files.exists(out) ? Files.readString(out, StandardCharsets.ISO_8859_1) : "";
-        if (!exited) s += "[qemu: did not exit within 60 s]\n";
-        else if (p.exitValue() != 1) s += "[qemu: exit status " + p.exitValue() + " (reset or crash, not the exit port)]\n";
-        return s;
-    }
-
+    /** Our CPU against the stored QEMU output: runs everywhere, needs no tool. */
     @ParameterizedTest
-    @ValueSource(strings = {"segfaults", "privilege", "tasks", "paging", "v86"})
-    void matchesQemu(String program) throws Exception {
-        byte[] rom = rom(program);
-        Path dir = Path.of("target", "pmtests", program);
-        Files.createDirectories(dir);
-        String ours = runOurs(rom);
-        Files.writeString(dir.resolve("ours.txt"), ours, StandardCharsets.ISO_8859_1);
-        boolean haveQemu = qemuPresent();
-        String qemu = haveQemu ? runQemu(rom, dir) : null;
-        String expected = resource(program + ".expected");
-        assertTrue(expected.endsWith("DONE\n"), program + ".expected is not a complete run");
-        if (!haveQemu) {
-            assertEquals(expected, ours, program + ": our output differs from the stored QEMU output");
-            assumeTrue(false, QEMU + " is not installed: compared with the stored QEMU output only");
+    @MethodSource("qemuChecked")
+    void ourOutputMatchesTheStoredQemuOutput(String program) throws Exception {
+        String ours = PmPrograms.run(program, c -> { });
+        Files.writeString(dir(program).resolve("ours.txt"), ours, StandardCharsets.ISO_8859_1);
+        assertEquals(PmPrograms.expected(program), ours, program + ": our output differs from the stored QEMU output ("
+                + program + ".expected); see " + dir(program));
+    }
+
+    /** The installed QEMU against the stored output (checks the oracle, not the emulator). */
+    @ParameterizedTest
+    @MethodSource("qemuChecked")
+    void installedQemuPrintsTheStoredOutput(String program) throws Exception {
+        String installed = Qemu.require();
+        Path d = dir(program);
+        Qemu.Result r = Qemu.runRom(d, PmPrograms.rom(program), 32, List.of(), java.time.Duration.ofSeconds(60));
+        String qemu = r.transcript();
+        Files.writeString(d.resolve("qemu-out.txt"), qemu, StandardCharsets.ISO_8859_1);
+        String expected = PmPrograms.expected(program);
+        if (qemu.equals(expected)) return;
+        String recorded = PmPrograms.resource("qemu-version.txt").strip();
+        if (!(installed + ".").startsWith(recorded + ".")) {
+            throw Tools.missing("QEMU " + recorded + ", the version " + program + ".expected was captured with: the installed "
+                    + Qemu.binary() + " is " + installed + " and prints something else (see " + d.resolve("qemu-out.txt")
+                    + "). This is a different QEMU, not an emulator failure; our CPU is checked against the stored output by "
+                    + "ourOutputMatchesTheStoredQemuOutput", "install QEMU " + recorded + " (Debian 12's qemu-system-x86), or "
+                    + "review the differences and re-capture the .expected files and qemu-version.txt with the new QEMU");
         }
-        assertEquals(qemu, ours, program + ": our output differs from QEMU's (see " + dir + ")");
-        assertEquals(expected, qemu, program + ".expected is stale: QEMU now prints something else");
+        assertEquals(expected, qemu, program + ".expected is stale: QEMU " + installed + ", the recorded version, now prints "
+                + "something else (see " + d + ")");
     }
 
     /**
@@ -160,12 +73,8 @@ public class PmTestsTest {
     @ParameterizedTest
     @ValueSource(strings = {"segchecks"})
     void matchesSdmExpectation(String program) throws Exception {
-        String ours = runOurs(rom(program));
-        Path dir = Path.of("target", "pmtests", program);
-        Files.createDirectories(dir);
-        Files.writeString(dir.resolve("ours.txt"), ours, StandardCharsets.ISO_8859_1);
-        String expected = resource(program + ".expected");
-        assertTrue(expected.endsWith("DONE\n"), program + ".expected is not a complete run");
-        assertEquals(expected, ours, program + ": our output differs from the SDM-derived expectation");
+        String ours = PmPrograms.run(program, c -> { });
+        Files.writeString(dir(program).resolve("ours.txt"), ours, StandardCharsets.ISO_8859_1);
+        assertEquals(PmPrograms.expected(program), ours, program + ": our output differs from the SDM-derived expectation");
     }
 }

@@ -5,11 +5,10 @@ import dev.tandem.core.machine.MachineConfig;
 import dev.tandem.core.machine.TimingMode;
 import dev.tandem.core.snapshot.StateDigest;
 import dev.tandem.core.snapshot.StateHasher;
+import dev.tandem.core.testkit.LinuxGuest;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
@@ -22,21 +21,26 @@ final class Harness {
             long checkpoints, long inputs) {
     }
 
-    /** Where the cached Debian kernel and initrd are, or null. */
-    static Path linuxDir() {
-        String prop = System.getProperty("tandem.guest.dir");
-        if (prop != null && !prop.isEmpty()) return Path.of(prop);
-        for (Path d = Path.of(System.getProperty("user.dir")).toAbsolutePath(); d != null; d = d.getParent()) {
-            if (Files.isRegularFile(d.resolve("guests/cache/out/vmlinuz"))) return d.resolve("guests/cache/out");
-        }
-        Path lb = Path.of("/work/wt-linuxboot/guests/cache/out");
-        return Files.isRegularFile(lb.resolve("vmlinuz")) ? lb : null;
+    /** The Debian guest ({@link LinuxGuest}: skipped, or failed in require mode, when it is absent). */
+    static Map<String, String> linuxSpec(String append) {
+        LinuxGuest.require();
+        return Map.of("kernel", LinuxGuest.kernel().toString(), "initrd", LinuxGuest.initrd().toString(), "append", append);
     }
 
-    static Map<String, String> linuxSpec() {
-        Path d = linuxDir();
-        return Map.of("kernel", d.resolve("vmlinuz").toString(), "initrd", d.resolve("initrd.cpio.gz").toString(),
-                "append", "console=ttyS0");
+    /** The serial bytes the INPUT records of a log deliver, in order. */
+    static String serialInput(byte[] log) throws IOException {
+        LogReader r = new LogReader(new ByteArrayInputStream(log));
+        r.readHeader();
+        StringBuilder sb = new StringBuilder();
+        for (LogRecord x; (x = r.next()) != null; ) {
+            if (x.type() != LogWriter.INPUT) continue;
+            java.io.DataInputStream in = new java.io.DataInputStream(new ByteArrayInputStream(x.payload()));
+            in.readLong(); // ticks
+            in.readLong(); // host-clock delta
+            int n = in.readUnsignedShort();
+            for (int i = 0; i < n; i++) sb.append((char) in.readUnsignedByte());
+        }
+        return sb.toString();
     }
 
     /**
