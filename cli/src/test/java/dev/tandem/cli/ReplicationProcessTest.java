@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -22,11 +21,15 @@ import org.junit.jupiter.api.Test;
 class ReplicationProcessTest {
     static void assumeArbiter() {
         if (!System.getProperty("tandem.test.extraClasspath", "").isEmpty()) return;
+        boolean present;
         try {
             Class.forName("dev.tandem.replication.arbiter.Arbiters");
+            present = true;
         } catch (ClassNotFoundException e) {
-            Assumptions.abort("no arbiter implementation on the classpath: skipped");
+            present = false;
         }
+        dev.tandem.core.testkit.Tools.require(present, "no arbiter implementation (replication.arbiter.Arbiters) on the classpath",
+                "the arbiter branch (issue 10's file arbiter)");
     }
 
     static final List<String> TUNING = List.of("--checkpoint-every", "2000000", "--heartbeat-every", "100ms",

@@ -263,7 +263,7 @@ final class LeaderLink {
 
     private void renew() {
         dev.tandem.replication.arbiter.Arbiter.Lease l = r.lease;
-        if (l == null || (r.role != Replica.Role.LEADER && r.role != Replica.Role.PROMOTING) || r.stopping) return;
+        if (l == null || r.stopping) return;
         boolean ok;
         long t0 = System.nanoTime();
         try {

@@ -221,6 +221,14 @@ public final class Replica implements AutoCloseable {
         r.arbiterSpec = arbiterSpec != null ? arbiterSpec
                 : ArbiterSpecs.defaultFor(r.replicationAddress.getHostString(), r.replicationAddress.getPort());
         r.arbiter = arbiters.apply(r.arbiterSpec);
+        r.leaderInputs = new LeaderInputs(r, null, 0);
+        Machine m = build.apply(r.leaderInputs);
+        if (m.hostInputs() != r.leaderInputs) m.setHostInputs(r.leaderInputs);
+        MachineConfig c = m.config();
+        r.identity = new MachineIdentity(c.ramBytes(), c.instructionsPerSecond(), c.postPort(), c.debugPort(),
+                m.timingMode().ordinal(), guestIdentity);
+        r.header = new StreamHeader(r.identity, r.leaderInputs.recorder.rtcEpochMillisAtPowerOn(), opt.checkpointInterval());
+        r.machine = m;
         Optional<Arbiter.Lease> l = r.arbiter.tryAcquire(new Arbiter.Candidate(opt.nodeId(), r.arbiterAddress(), 0));
         if (l.isEmpty()) {
             String cur = r.arbiter.current().map(x -> "epoch " + x.epoch() + " held by " + x.nodeId() + " at " + x.address())
@@ -232,14 +240,6 @@ public final class Replica implements AutoCloseable {
         r.epoch = r.leaderEpoch = r.lease.epoch();
         r.leaderLink.startLeading();
         r.history.add(new EpochStart(r.leaderEpoch, 0));
-        r.leaderInputs = new LeaderInputs(r, null, 0);
-        Machine m = build.apply(r.leaderInputs);
-        if (m.hostInputs() != r.leaderInputs) m.setHostInputs(r.leaderInputs);
-        MachineConfig c = m.config();
-        r.identity = new MachineIdentity(c.ramBytes(), c.instructionsPerSecond(), c.postPort(), c.debugPort(),
-                m.timingMode().ordinal(), guestIdentity);
-        r.header = new StreamHeader(r.identity, r.leaderInputs.recorder.rtcEpochMillisAtPowerOn(), opt.checkpointInterval());
-        r.machine = m;
         r.leaderInputs.start(m);
         r.role = Role.LEADER;
         r.tx.event("start", "role", "leader", "epoch", r.leaderEpoch, "listen", r.address(), "console",

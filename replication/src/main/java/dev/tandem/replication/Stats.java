@@ -77,7 +77,7 @@ public final class Stats {
         m.put("icount", icount);
         double secs = Math.max(1e-9, (now - lastNanos) / 1e9);
         m.put("mips", lastIcount > 0 && icount >= lastIcount ? (icount - lastIcount) / secs / 1e6 : 0.0);
-        if (r.role == Replica.Role.LEADER && r.leaderInputs != null) {
+        if (r.leaderInputs != null && r.role != Replica.Role.FOLLOWER && r.role != Replica.Role.PROMOTING) {
             LeaderInputs li = r.leaderInputs;
             m.put("lsn", li.nextLsn());
             m.put("logBytes", li.bytesShipped);

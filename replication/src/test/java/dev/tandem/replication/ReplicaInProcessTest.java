@@ -164,4 +164,52 @@ class ReplicaInProcessTest {
             for (Replica r : List.of(leader, f1, f2)) r.close();
         }
     }
+
+    /** A follower whose memory differs from the leader's stops at the next checkpoint with the replay's divergence report. */
+    @Test
+    void aDivergedFollowerStopsWithAReportAndTheLeaderGoesOn() throws Exception {
+        Path tmp = Path.of("target", "replica-diverge");
+        java.nio.file.Files.createDirectories(tmp);
+        for (String n : List.of("L", "F1", "F2")) java.nio.file.Files.deleteIfExists(tmp.resolve(n + ".jsonl"));
+        MemoryArbiter.Board board = new MemoryArbiter.Board(2000);
+        Function<String, Arbiter> arbiters = spec -> new MemoryArbiter(board);
+        Replica leader = Replica.leader(opts("L", tmp), "mem:test", arbiters, in -> {
+            Machine m = new Machine(MachineConfig.defaults(8 << 20), in);
+            try {
+                GuestSpec.load(m, ECHO);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            return m;
+        }, ECHO);
+        AtomicInteger exitL = new AtomicInteger(-1), exitF1 = new AtomicInteger(-1), exitF2 = new AtomicInteger(-1);
+        start(leader, exitL);
+        Replica f1 = Replica.follower(opts("F1", tmp), leader.address(), null, null, arbiters);
+        Replica f2 = Replica.follower(opts("F2", tmp), leader.address(), null, null, arbiters);
+        start(f1, exitF1);
+        start(f2, exitF2);
+        try {
+            await("both followers live", 60_000, () -> leader.leaderLink.sessions.values().stream().filter(s -> s.live).count() == 2);
+            await("F1 replays", 60_000, () -> f1.machine != null && f1.appliedIcount > 0);
+            // one byte of F1's RAM changes, on its machine thread at a slice boundary
+            boolean[] done = {false};
+            f1.machine.setSliceHook(m -> {
+                if (!done[0]) {
+                    m.memory().write8(0x2345, m.memory().read8(0x2345) ^ 0x40);
+                    done[0] = true;
+                }
+            });
+            await("F1 stops", 60_000, () -> exitF1.get() >= 0);
+            assertEquals(Replica.EXIT_FAILURE, exitF1.get());
+            String t = java.nio.file.Files.readString(tmp.resolve("F1.jsonl"));
+            assertTrue(t.contains("\"ev\":\"divergence\"") && t.contains("state hash mismatch") && t.contains("0x00002000"),
+                    "the report names the page: " + t.lines().filter(l -> l.contains("divergence")).toList());
+            await("the leader drops F1", 30_000, () -> leader.leaderLink.sessions.values().stream().filter(s -> s.live).count() == 1);
+            long at = leader.machine.cpu().icount();
+            await("the leader goes on with F2", 60_000, () -> leader.machine.cpu().icount() > at + 10_000_000 && f2.appliedIcount > at);
+            assertEquals(-1, exitF2.get(), "F2 still follows");
+        } finally {
+            for (Replica r : List.of(leader, f1, f2)) r.close();
+        }
+    }
 }

@@ -47,6 +47,9 @@ public final class ReplicationBench {
         final Path err;
         final Path outFile;
 
+        /** Last CPU time (user + system, s) read from /proc while the process ran; -1 where /proc is missing. */
+        volatile double cpuSeconds = -1;
+
         Child(String name, List<String> args) throws IOException {
             this.name = name;
             List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -56,6 +59,21 @@ public final class ReplicationBench {
             outFile = o.workDir().resolve(name + ".out");
             p = new ProcessBuilder(cmd).redirectError(err.toFile()).redirectOutput(outFile.toFile()).start();
             live.add(p);
+            Thread t = new Thread(() -> {
+                Path stat = Path.of("/proc", Long.toString(p.pid()), "stat");
+                while (p.isAlive()) {
+                    try {
+                        String st = Files.readString(stat);
+                        String[] f = st.substring(st.lastIndexOf(')') + 2).split(" ");
+                        cpuSeconds = (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0; // utime, stime in USER_HZ
+                        Thread.sleep(50);
+                    } catch (IOException | RuntimeException | InterruptedException e) {
+                        return;
+                    }
+                }
+            }, "cpu-" + name);
+            t.setDaemon(true);
+            t.start();
         }
 
         String stderr() {
@@ -107,8 +125,9 @@ public final class ReplicationBench {
 
     private int seq;
 
-    private String arbiter() {
-        return "file:" + o.workDir().resolve("arbiter-" + (seq++)) + "?lease=" + o.lease();
+    /** A fresh arbiter directory; the short lease under test only for the failover runs (speed and Linux use 2 s). */
+    private String arbiter(String lease) {
+        return "file:" + o.workDir().resolve("arbiter-" + (seq++)) + "?lease=" + lease;
     }
 
     private List<String> replicaArgs(String name, String arbiter) {
@@ -159,47 +178,78 @@ public final class ReplicationBench {
         return 0;
     }
 
-    /** Leader with one follower against plain run, on the bench ROM (fixed instruction count), interleaved. */
+    /**
+     * Plain run, a leader alone and a leader with one follower, on the bench ROM (a fixed instruction
+     * count), in rotating order: MIPS from each process's own report, CPU seconds from /proc.
+     */
     private Map<String, Object> speed() throws Exception {
-        out.println("[bench replication] speed: plain run vs leader + 1 follower, built-in bench guest, " + o.runs() + " pairs");
-        double[] plain = new double[o.runs()];
-        double[] repl = new double[o.runs()];
-        double[] stall = new double[o.runs()];
-        for (int i = 0; i < o.runs(); i++) {
-            for (int k = 0; k < 2; k++) {
-                boolean doPlain = (k == 0) == (i % 2 == 0);
-                if (doPlain) {
-                    Child r = new Child("speed-run-" + i, List.of("run", "--guest", "bench"));
+        out.println("[bench replication] speed: run vs leader alone vs leader + 1 follower, built-in bench guest (16 MiB), "
+                + o.runs() + " rounds in rotating order");
+        int n = o.runs();
+        double[] plain = new double[n], alone = new double[n], repl = new double[n];
+        double[] plainCpu = new double[n], aloneCpu = new double[n], replCpu = new double[n], followerCpu = new double[n];
+        double[] stall = new double[n];
+        for (int i = 0; i < n; i++) {
+            for (int k = 0; k < 3; k++) {
+                int which = (i + k) % 3;
+                if (which == 0) {
+                    Child r = new Child("speed-run-" + i, List.of("run", "--guest", "bench", "-m", "16M"));
                     r.waitExit(600);
                     plain[i] = mips(r.stderr(), "\\(([0-9.]+) MIPS host speed\\)");
+                    plainCpu[i] = r.cpuSeconds;
                 } else {
-                    String arb = arbiter();
-                    List<String> la = new ArrayList<>(List.of("leader", "--guest", "bench", "--console", "none"));
-                    la.addAll(replicaArgs("speed-L" + i, arb));
-                    Child l = new Child("speed-L" + i, la);
-                    String addr = l.await("replication (\\S+),", 60);
-                    List<String> fa = new ArrayList<>(List.of("follower", "--connect", addr, "--console", "none"));
-                    fa.addAll(replicaArgs("speed-F" + i, arb));
-                    Child f = new Child("speed-F" + i, fa);
+                    boolean withFollower = which == 2;
+                    String name = (withFollower ? "speed-LF" : "speed-L") + i;
+                    String arb = arbiter("2s");
+                    List<String> la = new ArrayList<>(List.of("leader", "--guest", "bench", "-m", "16M", "--console", "none",
+                            "--stats-json", o.workDir().resolve(name + ".stats").toString()));
+                    la.addAll(replicaArgs(name, arb));
+                    Child l = new Child(name, la);
+                    Child f = null;
+                    if (withFollower) {
+                        String addr = l.await("replication (\\S+),", 60);
+                        List<String> fa = new ArrayList<>(List.of("follower", "--connect", addr, "--console", "none"));
+                        fa.addAll(replicaArgs(name + "-F", arb));
+                        f = new Child(name + "-F", fa);
+                    }
                     l.waitExit(600);
-                    f.waitExit(120);
-                    repl[i] = mips(l.stderr(), "\\(([0-9.]+) MIPS\\)");
-                    for (JsonNode n : jsonLines(o.workDir().resolve("speed-L" + i + ".jsonl"))) {
-                        if (n.path("ev").asText().equals("join")) stall[i] = n.path("pauseMs").asDouble();
+                    double m = mips(l.stderr(), "\\(([0-9.]+) MIPS\\)");
+                    if (withFollower) {
+                        f.waitExit(120);
+                        repl[i] = m;
+                        replCpu[i] = l.cpuSeconds;
+                        followerCpu[i] = f.cpuSeconds;
+                        stall[i] = lastStats(o.workDir().resolve(name + ".stats")).path("lagStallMs").asDouble();
+                    } else {
+                        alone[i] = m;
+                        aloneCpu[i] = l.cpuSeconds;
                     }
                 }
             }
-            out.printf("  pair %d: run %.1f MIPS, leader %.1f MIPS, ratio %.3f%n", i + 1, plain[i], repl[i], repl[i] / plain[i]);
+            out.printf("  round %d: run %.1f MIPS (%.1f cpu s), leader alone %.1f (%.1f), leader + follower %.1f (%.1f; follower %.1f "
+                    + "cpu s; lag waits %.0f ms)%n", i + 1, plain[i], plainCpu[i], alone[i], aloneCpu[i], repl[i], replCpu[i],
+                    followerCpu[i], stall[i]);
         }
-        double[] ratio = new double[o.runs()];
-        for (int i = 0; i < ratio.length; i++) ratio[i] = repl[i] / plain[i];
-        Stats rs = Stats.of(ratio);
-        out.printf("  leader/run: median %s (goal >= 0.95)%n", rs.format(3));
+        double[] rAlone = new double[n], rRepl = new double[n], rCpu = new double[n];
+        for (int i = 0; i < n; i++) {
+            rAlone[i] = alone[i] / plain[i];
+            rRepl[i] = repl[i] / plain[i];
+            rCpu[i] = plainCpu[i] / replCpu[i];
+        }
+        out.printf("  leader alone / run: %s; leader with follower / run: %s (goal >= 0.95); run cpu / leader cpu: %s%n",
+                Stats.of(rAlone).format(3), Stats.of(rRepl).format(3), Stats.of(rCpu).format(3));
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("runMips", plain);
-        m.put("leaderMips", repl);
-        m.put("ratio", ratio);
-        m.put("ratioMedian", rs.median());
+        m.put("leaderAloneMips", alone);
+        m.put("leaderWithFollowerMips", repl);
+        m.put("runCpuSeconds", plainCpu);
+        m.put("leaderAloneCpuSeconds", aloneCpu);
+        m.put("leaderWithFollowerCpuSeconds", replCpu);
+        m.put("followerCpuSeconds", followerCpu);
+        m.put("lagWaitMs", stall);
+        m.put("ratioAloneMedian", Stats.of(rAlone).median());
+        m.put("ratioWithFollowerMedian", Stats.of(rRepl).median());
+        m.put("cpuRatioMedian", Stats.of(rCpu).median());
         return m;
     }
 
@@ -207,7 +257,7 @@ public final class ReplicationBench {
     private Map<String, Object> failover() throws Exception {
         out.println("[bench replication] failover: echo guest, leader + 2 followers + console client, lease " + o.lease() + ", "
                 + o.failovers() + " kills");
-        String arb = arbiter();
+        String arb = arbiter(o.lease());
         List<String> tune = List.of("--heartbeat-every", "50ms", "--heartbeat-timeout", "1s");
         List<Child> reps = new ArrayList<>();
         List<String> consoles = new ArrayList<>();
@@ -234,6 +284,19 @@ public final class ReplicationBench {
             waitFor(() -> firstOutputOfEpochAbove(ct, e) > 0, 60);
             long first = firstOutputOfEpochAbove(ct, e);
             ms[k] = first - t0;
+            long lost = -1, elected = -1, leads = -1;
+            for (Child c : reps) {
+                for (JsonNode n : jsonLines(o.workDir().resolve(c.name + ".jsonl"))) {
+                    String ev = n.path("ev").asText();
+                    long t = n.path("t").asLong();
+                    if (t < t0) continue;
+                    if (ev.equals("leader-lost") && (lost < 0 || t < lost)) lost = t;
+                    if (ev.equals("elected") && n.path("epoch").asLong() == e + 1) elected = t;
+                    if (ev.equals("role") && n.path("role").asText().equals("LEADER") && n.path("epoch").asLong() == e + 1) leads = t;
+                }
+            }
+            out.printf("    detected %d ms, elected %d ms, leading %d ms, first console byte %d ms after SIGKILL%n", lost - t0,
+                    elected - t0, leads - t0, first - t0);
             // the new leader
             Child nl = null;
             for (Child c : reps) {
@@ -298,7 +361,7 @@ public final class ReplicationBench {
     private Map<String, Object> linux() throws Exception {
         out.println("[bench replication] Linux: leader + 1 follower, Debian guest (128 MiB, host-decompressed kernel), "
                 + o.phaseSeconds() + " s per phase");
-        String arb = arbiter();
+        String arb = arbiter("2s");
         Path stats = o.workDir().resolve("lx-L.stats");
         List<String> la = new ArrayList<>(List.of("leader", "--kernel", o.guestDir().resolve("vmlinuz").toString(),
                 "--initrd", o.guestDir().resolve("initrd.cpio.gz").toString(), "--append", "console=ttyS0 nokaslr cryptomgr.notests",
