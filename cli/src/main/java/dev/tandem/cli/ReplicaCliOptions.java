@@ -35,7 +35,7 @@ final class ReplicaCliOptions {
     String maxLag;
 
     @Option(names = "--mark-every", defaultValue = "250000", paramLabel = "N",
-            description = "guest ticks between progress marks (followers run up to the last mark). Default: ${DEFAULT-VALUE}")
+            description = "instructions between progress marks (followers run up to the last mark). Default: ${DEFAULT-VALUE}")
     long markEvery;
 
     @Option(names = "--heartbeat-every", defaultValue = "100ms", paramLabel = "DURATION", description = "Default: ${DEFAULT-VALUE}")

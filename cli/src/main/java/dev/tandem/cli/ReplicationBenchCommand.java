@@ -32,6 +32,10 @@ final class ReplicationBenchCommand implements Callable<Integer> {
     @Option(names = "--phase-seconds", defaultValue = "15", description = "length of the idle and workload phases (default: ${DEFAULT-VALUE})")
     double phaseSeconds;
 
+    @Option(names = "--parts", defaultValue = "speed,failover,linux", split = ",",
+            description = "which figures: speed, failover, linux (default: ${DEFAULT-VALUE})")
+    java.util.Set<String> parts;
+
     @Option(names = "--json", paramLabel = "FILE", description = "also write the figures as JSON")
     Path json;
 
@@ -49,6 +53,6 @@ final class ReplicationBenchCommand implements Callable<Integer> {
         if (noLinux) g = null;
         Path wd = workDir != null ? workDir : Files.createTempDirectory("tandem-bench-replication");
         return new ReplicationBench(new ReplicationBench.Options(runs, failovers, lease, g == null ? null : g.toAbsolutePath(),
-                phaseSeconds, json, wd.toAbsolutePath()), System.out).run();
+                phaseSeconds, json, wd.toAbsolutePath(), parts), System.out).run();
     }
 }

@@ -29,6 +29,7 @@ final class LeaderInputs implements HostInputs {
     private long lastIcount = -1;
     private long lastTicks = -1;
     private long lastMarkTicks = Long.MIN_VALUE / 2;
+    private long lastMarkIcount = Long.MIN_VALUE / 2;
     private long seenCheckpoints;
     private boolean epochNotePending;
     long bytesShipped;
@@ -81,6 +82,7 @@ final class LeaderInputs implements HostInputs {
         lastIcount = m.cpu().icount();
         lastTicks = m.ticks();
         lastMarkTicks = m.ticks();
+        lastMarkIcount = m.cpu().icount();
         epochNotePending = true;
     }
 
@@ -116,7 +118,9 @@ final class LeaderInputs implements HostInputs {
             }
             boolean pending = writer.records() != shippedRecords;
             boolean output = r.consoleOut.produced() != shippedOutput;
-            if (pending || output || tk - lastMarkTicks >= r.opt.markEveryTicks() || r.leaderLink.joinPending()) {
+            // by instructions, not guest time: an idle guest in virtual time skips ahead without executing, and a
+            // follower that stays at the last mark meanwhile lags in nothing that matters (no input, no output)
+            if (pending || output || ic - lastMarkIcount >= r.opt.markEveryTicks() || r.leaderLink.joinPending()) {
                 ship(ic, tk);
             }
         } catch (IOException e) {
@@ -143,6 +147,7 @@ final class LeaderInputs implements HostInputs {
         Batch b = new Batch(r.leaderEpoch, nextLsn, count, ic, tk, bytes);
         nextLsn += count;
         lastMarkTicks = tk;
+        lastMarkIcount = ic;
         shippedOutput = r.consoleOut.produced();
         bytesShipped += bytes.length;
         batchesShipped++;

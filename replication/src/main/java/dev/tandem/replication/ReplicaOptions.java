@@ -11,7 +11,7 @@ import java.nio.file.Path;
  * @param consoleHost          console service address
  * @param consolePort          -1: no console service
  * @param maxLagInstructions   the leader waits at a boundary while a live follower has applied less than this far behind
- * @param markEveryTicks       the leader ships a MARK at least this often (guest ticks), and on every boundary with output or input
+ * @param markEveryTicks       the leader ships a MARK at least every this many instructions, and on every boundary with output or input
  * @param heartbeatMillis      heartbeat period (both directions)
  * @param heartbeatTimeoutMillis silence after which the peer counts as lost
  * @param renewMillis          lease renewal period of a leader (0: what the arbiter asks for)

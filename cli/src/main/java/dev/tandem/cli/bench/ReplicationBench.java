@@ -26,7 +26,8 @@ import java.util.regex.Pattern;
  */
 public final class ReplicationBench {
     /** Options. {@code guestDir}: the Debian guest (vmlinuz, initrd.cpio.gz), null to skip the Linux part. */
-    public record Options(int runs, int failovers, String lease, Path guestDir, double phaseSeconds, Path json, Path workDir) {
+    public record Options(int runs, int failovers, String lease, Path guestDir, double phaseSeconds, Path json, Path workDir,
+            java.util.Set<String> parts) {
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -165,13 +166,18 @@ public final class ReplicationBench {
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("host", host.toJson());
         try {
-            report.put("speed", speed());
-            report.put("failover", failover());
+            if (o.parts().contains("speed")) report.put("speed", speed());
+            if (o.parts().contains("failover")) report.put("failover", failover());
+            if (!o.parts().contains("linux")) return finish(report);
             if (o.guestDir() != null) report.put("linux", linux());
             else out.println("[bench replication] no Debian guest: the Linux figures (bandwidth, commit latency, join pause) are skipped");
         } finally {
             for (Process p : live) p.destroyForcibly();
         }
+        return finish(report);
+    }
+
+    private int finish(Map<String, Object> report) throws IOException {
         report.put("loadAverageAfter", HostInfo.current().loadAverage());
         out.println("[bench replication] load average after: " + HostInfo.current().loadAverage());
         if (o.json() != null) Files.writeString(o.json(), Json.write(report));
