@@ -294,6 +294,7 @@ public final class Replica implements AutoCloseable {
             stop(EXIT_FAILURE, "internal error: " + e);
             throw e;
         } finally {
+            if (role != Role.LEADER && role != Role.STOPPED) followerLink.close(); // a stopped follower leaves the live set
             Machine m = machine;
             String hash = "";
             if (m != null && !crashed) {
@@ -423,8 +424,9 @@ public final class Replica implements AutoCloseable {
                 String d = rp.divergence();
                 tx.event("divergence", "report", d, "icount", m.cpu().icount());
                 System.err.println("[tandem] REPLICA DIVERGED: " + d);
+                stop(EXIT_FAILURE, "divergence: " + d); // first: a stopping replica never reconnects
                 followerLink.goodbye(Message.Goodbye.DIVERGED, d);
-                stop(EXIT_FAILURE, "divergence: " + d);
+                followerLink.close();
                 return;
             }
             if (rp.streamEnded() || stopping) break;
