@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
  * {@code bench boot}: host time to serial markers while Linux boots, ours against QEMU TCG.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        subcommands = {BenchCommand.Cpu.class, BenchCommand.Boot.class},
+        subcommands = {BenchCommand.Cpu.class, BenchCommand.Boot.class, ReplicationBenchCommand.class},
         description = {"Benchmarks against QEMU TCG. Without a subcommand: 'bench cpu'.",
                 "cpu: guest MIPS on the built-in bench ROM (exactly known instruction count), timed on the host "
                         + "between the ROM's 'S\\n' and 'E' debug-console writes.",

@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
 
 /** Guest selection and machine options shared by {@code run}, {@code record} and {@code snapshot}. */
 final class GuestOptions {
-    @Option(names = "--guest", description = "built-in guest: hello (default) or bench")
+    @Option(names = "--guest", description = "built-in guest: hello (default), bench or echo (a console workload on COM1)")
     String guest;
 
     @Option(names = "--rom", description = "raw firmware image: mapped at the top of the first MiB and just below "
@@ -102,7 +102,7 @@ final class GuestOptions {
     }
 
     boolean hasSerialConsole() {
-        return kernel != null || rom != null;
+        return kernel != null || rom != null || "echo".equals(guest);
     }
 
     /** The guest as a spec for {@link dev.tandem.core.replay.GuestSpec} (stored in log headers). */

@@ -7,6 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "tandem", mixinStandardHelpOptions = true, version = "tandem 0.1.0",
         description = "A pure-Java x86 PC emulator with replication and live migration.",
         subcommands = {RunCommand.class, ConformanceCommand.class, BenchCommand.class, RecordCommand.class, ReplayCommand.class, SnapshotCommand.class, RestoreCommand.class,
+                LeaderCommand.class, FollowerCommand.class, ConsoleClientCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int EXIT_OK = 0;

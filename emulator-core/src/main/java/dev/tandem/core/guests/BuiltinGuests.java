@@ -69,6 +69,14 @@ public final class BuiltinGuests {
         return helloRom.clone();
     }
 
+    private static byte[] echoRom;
+
+    /** The echo ROM image (a fresh copy): counter lines and echoed input on COM1, forever (echo.asm). */
+    public static synchronized byte[] echoRom() {
+        if (echoRom == null) echoRom = assembleRom("echo.asm", source("echo.asm"));
+        return echoRom.clone();
+    }
+
     /** The bench ROM image (a fresh copy). */
     public static synchronized byte[] benchRom() {
         if (benchRom == null) benchRom = assembleRom("bench.asm", source("bench.asm"));

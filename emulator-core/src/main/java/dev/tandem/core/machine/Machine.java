@@ -74,6 +74,9 @@ public final class Machine {
     private TimingMode timing = TimingMode.VIRTUAL;
     /** The nondeterminism boundary: every input from the host world comes through here. */
     private HostInputs inputs = HostInputs.NONE;
+    /** Where guest output goes besides the serial backends (output commit, replicas' histories). */
+    private HostOutputs outputs = HostOutputs.NONE;
+    private final SerialBackend[] serialBackends = {b -> { }, b -> { }};
     /** Firmware image mapped by {@link #loadFirmware} (configuration, kept for snapshots). */
     private byte[] firmware;
 
@@ -115,8 +118,10 @@ public final class Machine {
         rtc.updateChecksum();
         com1 = new Uart16550(0x3F8, 4, clock, scheduler, pic);
         com1.register(io);
+        com1.setBackend(b -> transmitted(0, b));
         com2 = new Uart16550(0x2F8, 3, clock, scheduler, pic);
         com2.register(io);
+        com2.setBackend(b -> transmitted(1, b));
         kbc = new I8042(pic);
         kbc.register(io);
         kbc.setA20Listener(a -> updateA20());
@@ -298,8 +303,23 @@ public final class Machine {
         this.postSink = sink;
     }
 
+    /** Where UART {@code index} (0: COM1, 1: COM2) sends its bytes, besides the {@link HostOutputs}. */
     public void setSerial(int index, SerialBackend backend) {
-        (index == 0 ? com1 : com2).setBackend(backend);
+        serialBackends[index == 0 ? 0 : 1] = backend == null ? b -> { } : backend;
+    }
+
+    public HostOutputs hostOutputs() {
+        return outputs;
+    }
+
+    /** Installs the output side of the nondeterminism boundary (see {@link HostOutputs}). */
+    public void setHostOutputs(HostOutputs out) {
+        this.outputs = java.util.Objects.requireNonNull(out);
+    }
+
+    private void transmitted(int index, int b) {
+        serialBackends[index].transmit(b);
+        outputs.outputByte(index == 0 ? HostOutputs.COM1 : HostOutputs.COM2, cpu.icount, b);
     }
 
     /** Maps a firmware image at the top of the first MiB and aliases it just below 4 GiB. */

@@ -10,9 +10,9 @@ import java.util.Arrays;
  * space, page by page (4 KiB), and the A20 gate.
  *
  * <p>RAM pages are the only ones the CPU's TLB maps directly. Every other page kind goes through
- * {@link #read8}/{@link #write8} and friends. A write-watch bit per page (dirty tracking for
- * migration, pages holding decoded code) makes the CPU take the slow path for writes to that page,
- * which is where {@link #notifyWrite} is called.
+ * {@link #read8}/{@link #write8} and friends. A write-watch count per page (open {@link DirtyLog}s
+ * holding the page clean, pages holding decoded code) makes the CPU take the slow path for writes
+ * to that page, which is where {@link #notifyWrite} is called.
  */
 public final class PhysicalMemory {
     public static final int PAGE_SHIFT = 12;
@@ -42,10 +42,11 @@ public final class PhysicalMemory {
     /** Listener for A20 and mapping changes (the CPU flushes its TLB). */
     private Runnable mappingListener = () -> { };
 
-    /** Per-page dirty bits (one bit per 4 KiB page of RAM) for migration, when tracking is on. */
-    private final long[] dirty;
-    private boolean dirtyTracking;
-    /** Per-page write-watch counts: dirty tracking and code-page protection share the slow path. */
+    /** Open dirty logs (migration's pre-copy tracker, the incremental state hasher, ...). */
+    private DirtyLog[] dirtyLogs = new DirtyLog[0];
+    /** The log behind the single-client API ({@link #startDirtyTracking} and friends), or null. */
+    private DirtyLog defaultLog;
+    /** Per-page write-watch counts: dirty logs and code-page protection share the slow path. */
     private final byte[] watch;
     private WriteListener writeListener = null;
 
@@ -63,7 +64,6 @@ public final class PhysicalMemory {
         this.ram = new byte[ramBytes];
         int ramPages = ramBytes >>> PAGE_SHIFT;
         Arrays.fill(kind, 0, ramPages, KIND_RAM);
-        this.dirty = new long[(ramPages + 63) >>> 6];
         this.watch = new byte[ramPages];
     }
 
@@ -88,7 +88,10 @@ public final class PhysicalMemory {
         }
         boolean inRam = Integer.compareUnsigned(base, ramSize) < 0
                 && Integer.compareUnsigned(base + image.length, ramSize) <= 0;
-        if (inRam) System.arraycopy(image, 0, ram, base, image.length);
+        if (inRam) {
+            System.arraycopy(image, 0, ram, base, image.length);
+            markWritten(base, image.length);
+        }
         for (int off = 0; off < image.length; off += PAGE_SIZE) {
             int page = (base + off) >>> PAGE_SHIFT;
             kind[page] = KIND_ROM;
@@ -158,56 +161,112 @@ public final class PhysicalMemory {
 
     public void notifyWrite(int physAddr, int size) {
         int page = physAddr >>> PAGE_SHIFT;
-        if (dirtyTracking && page < watch.length) {
-            if ((dirty[page >>> 6] & (1L << page)) == 0) {
-                dirty[page >>> 6] |= 1L << page;
-                unwatchPage(page);
-            }
+        DirtyLog[] logs = dirtyLogs;
+        if (logs.length != 0 && page < watch.length) {
+            // accesses that cross a page are split by the callers (markWritten for device ranges)
+            for (DirtyLog l : logs) l.hit(page);
         }
         if (writeListener != null) writeListener.onWrite(physAddr, size);
     }
 
-    /** Starts dirty-page tracking: every RAM page is clean and watched. */
-    public void startDirtyTracking() {
-        if (!dirtyTracking) {
-            dirtyTracking = true;
-            Arrays.fill(dirty, 0);
-            for (int p = 0; p < watch.length; p++) watch[p]++;
-            mappingListener.run();
+    /**
+     * Reports a write of {@code len} bytes at {@code physAddr} that bypassed {@link #write8} and
+     * friends (a device writing {@link #ram} directly, e.g. DMA): dirty logs and code-page watches
+     * see it like a CPU write. Call after writing.
+     */
+    public void markWritten(int physAddr, int len) {
+        if (len <= 0) return;
+        int first = physAddr >>> PAGE_SHIFT;
+        int last = (int) ((Integer.toUnsignedLong(physAddr) + len - 1) >>> PAGE_SHIFT);
+        long end = Integer.toUnsignedLong(physAddr) + len;
+        for (int p = first; p <= last && p < watch.length; p++) {
+            if (watch[p] == 0) continue;
+            long from = Math.max(Integer.toUnsignedLong(physAddr), (long) p << PAGE_SHIFT);
+            long to = Math.min(end, (long) (p + 1) << PAGE_SHIFT);
+            notifyWrite((int) from, (int) (to - from));
         }
     }
 
-    public void stopDirtyTracking() {
-        if (dirtyTracking) {
-            dirtyTracking = false;
-            for (int p = 0; p < watch.length; p++) {
-                boolean isDirty = (dirty[p >>> 6] & (1L << p)) != 0;
-                if (!isDirty) watch[p]--;
+    // ---------------------------------------------------------------- dirty logs
+
+    /**
+     * Opens a new dirty log: from now on every RAM page written is recorded in it until fetched.
+     * Any number of logs can be open at once (migration's pre-copy rounds and the incremental
+     * state hasher each keep their own); each first write to a page that some open log holds
+     * clean takes the CPU's slow write path once. Call between {@link dev.tandem.core.cpu.Cpu#run}
+     * slices (on the machine thread).
+     */
+    public DirtyLog openDirtyLog() {
+        DirtyLog l = new DirtyLog(this, watch.length);
+        for (int p = 0; p < watch.length; p++) watch[p]++;
+        DirtyLog[] n = java.util.Arrays.copyOf(dirtyLogs, dirtyLogs.length + 1);
+        n[n.length - 1] = l;
+        dirtyLogs = n;
+        mappingListener.run();
+        return l;
+    }
+
+    /** Re-watches the pages that were dirty in a log being fetched (called by {@link DirtyLog}). */
+    void rewatch(long[] bits) {
+        boolean any = false;
+        for (int w = 0; w < bits.length; w++) {
+            long b = bits[w];
+            while (b != 0) {
+                int p = (w << 6) + Long.numberOfTrailingZeros(b);
+                b &= b - 1;
+                watch[p]++;
+                any = true;
             }
+        }
+        if (any) mappingListener.run();
+    }
+
+    /** Unwatches the pages a closing log held clean. */
+    void closeLog(DirtyLog l, long[] bits) {
+        DirtyLog[] cur = dirtyLogs;
+        int i = java.util.Arrays.asList(cur).indexOf(l);
+        if (i < 0) return;
+        DirtyLog[] n = new DirtyLog[cur.length - 1];
+        System.arraycopy(cur, 0, n, 0, i);
+        System.arraycopy(cur, i + 1, n, i, cur.length - i - 1);
+        dirtyLogs = n;
+        for (int p = 0; p < watch.length; p++) {
+            if ((bits[p >>> 6] & (1L << p)) == 0) watch[p]--;
+        }
+    }
+
+    void unwatchForLog(int page) {
+        watch[page]--;
+    }
+
+    /** Starts the default dirty log (single-client API; see {@link #openDirtyLog} for more clients). */
+    public void startDirtyTracking() {
+        if (defaultLog == null) defaultLog = openDirtyLog();
+    }
+
+    public void stopDirtyTracking() {
+        if (defaultLog != null) {
+            defaultLog.close();
+            defaultLog = null;
         }
     }
 
     /**
      * Returns the pages dirtied since the last call (or since tracking started) as a bitmap and
-     * resets them to clean-and-watched.
+     * resets them to clean-and-watched (the default log).
      */
     public long[] fetchAndClearDirty() {
-        long[] out = dirty.clone();
-        for (int w = 0; w < dirty.length; w++) {
-            long bits = dirty[w];
-            while (bits != 0) {
-                int b = Long.numberOfTrailingZeros(bits);
-                bits &= bits - 1;
-                watch[(w << 6) + b]++;
-            }
-            dirty[w] = 0;
-        }
-        mappingListener.run();
-        return out;
+        if (defaultLog == null) throw new IllegalStateException("dirty tracking is not started");
+        return defaultLog.fetchAndClear();
     }
 
     public boolean dirtyTracking() {
-        return dirtyTracking;
+        return defaultLog != null;
+    }
+
+    /** Number of RAM pages. */
+    public int ramPages() {
+        return watch.length;
     }
 
     // ---------------------------------------------------------------- access

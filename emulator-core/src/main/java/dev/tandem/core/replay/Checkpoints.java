@@ -26,6 +26,25 @@ final class Checkpoints {
         Arrays.fill(pages, (int) PageHash.hash(new byte[PhysicalMemory.PAGE_SIZE]));
     }
 
+    /** The running page-hash array (low 32 bits of each page hash as of the last checkpoint). */
+    int[] baseline() {
+        return pages.clone();
+    }
+
+    /** Replaces the running array (a stream continued by another writer or joined mid-way). */
+    void seed(int[] baseline) {
+        if (baseline.length != pages.length) throw new IllegalArgumentException("page count differs");
+        System.arraycopy(baseline, 0, pages, 0, pages.length);
+    }
+
+    /** The running array a machine's state implies: every page's current hash. */
+    static int[] baselineOf(StateDigest d) {
+        long[] p = d.pages();
+        int[] out = new int[p.length];
+        for (int i = 0; i < p.length; i++) out[i] = (int) p[i];
+        return out;
+    }
+
     /** Writes {@code d} and updates the running page array. */
     void write(StateDigest d, DataOutputStream out) throws IOException {
         out.writeLong(d.total());

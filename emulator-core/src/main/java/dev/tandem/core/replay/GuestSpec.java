@@ -12,7 +12,7 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * Loads a guest described by a small key/value spec into a fresh machine: {@code guest=hello|bench}
+ * Loads a guest described by a small key/value spec into a fresh machine: {@code guest=hello|bench|echo}
  * (built-in), {@code rom=PATH}, or {@code kernel=PATH} with optional {@code initrd=PATH},
  * {@code append=CMDLINE} and {@code kernel-decompress=guest|host}; plus, for any guest,
  * {@code nic0..nic3=virtio,mac=52:54:00:12:34:56} (a virtio network card in that slot, see
@@ -48,7 +48,8 @@ public final class GuestSpec {
             m.loadFirmware(switch (g) {
                 case "hello" -> BuiltinGuests.helloRom();
                 case "bench" -> BuiltinGuests.benchRom();
-                default -> throw new IllegalArgumentException("unknown built-in guest '" + g + "' (hello, bench)");
+                case "echo" -> BuiltinGuests.echoRom();
+                default -> throw new IllegalArgumentException("unknown built-in guest '" + g + "' (hello, bench, echo)");
             });
         }
         return null;

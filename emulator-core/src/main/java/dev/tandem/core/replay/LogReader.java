@@ -15,7 +15,7 @@ import java.util.zip.CRC32C;
  * Reads an input log written by {@link LogWriter}, checking every frame. Any damage is reported
  * as a {@link LogFormatException} naming the record index and byte offset where reading failed.
  */
-public final class LogReader implements AutoCloseable {
+public final class LogReader implements RecordSource, AutoCloseable {
     private final InputStream in;
     private final CRC32C crc = new CRC32C();
     private long offset;
@@ -24,6 +24,17 @@ public final class LogReader implements AutoCloseable {
 
     public LogReader(InputStream in) {
         this.in = new BufferedInputStream(in, 1 << 16);
+    }
+
+    /**
+     * A reader of bare records (no header: a stream of frames such as replication ships), for a
+     * log described by {@code header}; record indices start at {@code firstIndex}.
+     */
+    public static LogReader records(InputStream in, LogHeader header, long firstIndex) {
+        LogReader r = new LogReader(in);
+        r.header = header;
+        r.index = firstIndex;
+        return r;
     }
 
     /** Reads exactly {@code n} bytes, or returns the number actually read (short at end of stream). */
@@ -83,6 +94,7 @@ public final class LogReader implements AutoCloseable {
     }
 
     /** The next record, or null at a clean end of the stream (exactly between records). */
+    @Override
     public LogRecord next() throws IOException {
         if (header == null) throw new IllegalStateException("readHeader() first");
         long at = offset;
@@ -109,7 +121,7 @@ public final class LogReader implements AutoCloseable {
         if ((int) crc.getValue() != getInt(rest, bodyLen - 9)) {
             throw new LogFormatException("log corrupted: " + where + " fails its CRC32C check");
         }
-        if (type < LogWriter.INPUT || type > LogWriter.FRAME) {
+        if (!LogWriter.knownType(type)) {
             throw new LogFormatException("log corrupted: " + where + " has unknown type " + type);
         }
         offset += 13 + rest.length;
@@ -118,20 +130,22 @@ public final class LogReader implements AutoCloseable {
     }
 
     /** Byte offset of the next record. */
+    @Override
     public long offset() {
         return offset;
     }
 
     /** Index the next record will have. */
+    @Override
     public long nextIndex() {
         return index;
     }
 
-    static int getInt(byte[] b, int o) {
+    public static int getInt(byte[] b, int o) {
         return (b[o] & 0xFF) << 24 | (b[o + 1] & 0xFF) << 16 | (b[o + 2] & 0xFF) << 8 | (b[o + 3] & 0xFF);
     }
 
-    static long getLong(byte[] b, int o) {
+    public static long getLong(byte[] b, int o) {
         return ((long) getInt(b, o) << 32) | (getInt(b, o + 4) & 0xFFFFFFFFL);
     }
 

@@ -26,8 +26,27 @@ public final class LogWriter implements AutoCloseable {
     public static final int END = 3;
     /** An Ethernet frame handed to a network card at one slice boundary: ticks, NIC index (u8), length (u16), bytes. */
     public static final int FRAME = 4;
+    /**
+     * A progress mark (live streams, replication): every record with a tag at or before this one
+     * has been sent, so a replica may execute up to here. Payload: ticks only. Replay ignores it.
+     */
+    public static final int MARK = 5;
+    /**
+     * An annotation for the stream's user (replication: console input sequence numbers, epoch
+     * changes): payload ticks, then opaque bytes. Replay passes it to its record listener and
+     * otherwise ignores it.
+     */
+    public static final int NOTE = 6;
     /** Largest accepted payload. */
     static final int MAX_PAYLOAD = 16 << 20;
+
+    /** True for the record types this build reads. */
+    static boolean knownType(int type) {
+        return switch (type) {
+            case INPUT, HASH, END, FRAME, MARK, NOTE -> true;
+            default -> false;
+        };
+    }
 
     static String typeName(int type) {
         return switch (type) {
@@ -35,6 +54,8 @@ public final class LogWriter implements AutoCloseable {
             case HASH -> "HASH";
             case END -> "END";
             case FRAME -> "FRAME";
+            case MARK -> "MARK";
+            case NOTE -> "NOTE";
             default -> "type " + type;
         };
     }

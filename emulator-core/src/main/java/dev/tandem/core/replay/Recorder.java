@@ -4,7 +4,7 @@ import dev.tandem.core.dev.virtio.VirtioNet;
 import dev.tandem.core.machine.HostInputs;
 import dev.tandem.core.machine.Machine;
 import dev.tandem.core.machine.TimingMode;
-import dev.tandem.core.snapshot.StateHasher;
+import dev.tandem.core.snapshot.IncrementalHasher;
 import dev.tandem.core.time.Scheduler;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
@@ -28,6 +28,8 @@ public final class Recorder implements HostInputs {
     private final long rtcEpochMillis;
     private long nextCheckpoint;
     private Checkpoints checkpoints;
+    private int[] checkpointSeed;
+    private IncrementalHasher hasher;
     private final byte[] serialBuf = new byte[64];
     private final ByteArrayOutputStream payload = new ByteArrayOutputStream(256);
     private final DataOutputStream pout = new DataOutputStream(payload);
@@ -210,15 +212,45 @@ public final class Recorder implements HostInputs {
         }
     }
 
+    /**
+     * Continues a stream that another writer started (a replica promoted to leader): checkpoint
+     * deltas are written relative to {@code baseline} ({@link Replayer#checkpointBaseline()})
+     * instead of "all pages zero".
+     */
+    public void seedCheckpoints(int[] baseline) {
+        this.checkpointSeed = baseline.clone();
+        this.checkpoints = null;
+    }
+
+    /** Uses {@code h} for checkpoint digests (share one hasher per machine, e.g. a replayer's after promotion). */
+    public void setStateHasher(IncrementalHasher h) {
+        this.hasher = h;
+    }
+
+    /** The hasher for checkpoint digests of {@code m} (made on first use). */
+    public IncrementalHasher stateHasher(Machine m) {
+        if (hasher == null) hasher = new IncrementalHasher(m);
+        return hasher;
+    }
+
+    /** Moves the next checkpoint to {@code icount} (rounded up to the interval grid from there on). */
+    public void setNextCheckpoint(long icount) {
+        this.nextCheckpoint = icount;
+    }
+
     private void writeDigest(int type, Machine m, int exitOrdinal) {
-        if (checkpoints == null) checkpoints = new Checkpoints(m.config().ramBytes());
+        if (checkpoints == null) {
+            checkpoints = new Checkpoints(m.config().ramBytes());
+            if (checkpointSeed != null) checkpoints.seed(checkpointSeed);
+        }
         long t0 = world.nanoTime(); // cost accounting only; never reaches the guest
         try {
             ByteArrayOutputStream bo = new ByteArrayOutputStream(4096);
             DataOutputStream d = new DataOutputStream(bo);
             d.writeLong(m.ticks());
             if (type == LogWriter.END) d.writeByte(exitOrdinal);
-            checkpoints.write(StateHasher.digest(m), d);
+            lastDigest = stateHasher(m).digest(m);
+            checkpoints.write(lastDigest, d);
             d.flush();
             byte[] b = bo.toByteArray();
             log.writeRecord(type, m.cpu().icount, b, b.length);
@@ -263,6 +295,13 @@ public final class Recorder implements HostInputs {
         if (log == null) return;
         writeDigest(LogWriter.END, m, exit.ordinal());
         log.flush();
+    }
+
+    private dev.tandem.core.snapshot.StateDigest lastDigest;
+
+    /** The digest of the last checkpoint written, or null. */
+    public dev.tandem.core.snapshot.StateDigest lastDigest() {
+        return lastDigest;
     }
 
     /** Number of HASH and END digests written so far. */

@@ -4,6 +4,7 @@ import dev.tandem.core.machine.HostInputs;
 import dev.tandem.core.machine.Machine;
 import dev.tandem.core.snapshot.StateHasher;
 import dev.tandem.core.time.Scheduler;
+import dev.tandem.core.snapshot.IncrementalHasher;
 import java.io.ByteArrayInputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -19,11 +20,24 @@ import java.util.List;
  * boundary, HASH records with the current tag are checked, then at most one INPUT record with the
  * current tag is applied (the recorder writes at most one per boundary), followed by the FRAME
  * records with the current tag (a FRAME's tag has the ticks after the INPUT's time jump, which is
- * when the recorder injected it). A record whose tag lies in the past is a divergence.
+ * when the recorder injected it). A record whose tag lies in the past is a divergence. After an
+ * INPUT or FRAME, the other records with the same tag (FRAME, NOTE, MARK) are consumed at the same
+ * boundary.
+ *
+ * <p>A replica following a live stream uses {@link #following}: its {@link RecordSource} blocks
+ * until the next record arrives (so execution never passes the last MARK the leader sent), and
+ * when it returns null the replay stops at that boundary ({@link #streamEnded()}) instead of
+ * reporting a truncated log. MARK and NOTE records take no effect on the machine; every consumed
+ * record is passed to the {@link #setRecordListener record listener} once it took effect.
  */
 public final class Replayer implements HostInputs {
-    private final LogReader reader;
+    private final RecordSource reader;
     private final LogHeader header;
+    private final boolean openEnded;
+    private boolean started;
+    private boolean streamEnded;
+    private IncrementalHasher hasher;
+    private java.util.function.Consumer<LogRecord> recordListener = r -> { };
     private final Checkpoints checkpoints;
     private LogRecord next;
     private long nextTicks;
@@ -36,9 +50,63 @@ public final class Replayer implements HostInputs {
     public Replayer(LogReader reader, LogHeader header, java.util.function.Consumer<String> progress) throws IOException {
         this.reader = reader;
         this.header = header;
+        this.openEnded = false;
         this.checkpoints = new Checkpoints(header.config().ramBytes());
         this.progress = progress == null ? s -> { } : progress;
         advance();
+        started = true;
+    }
+
+    private Replayer(RecordSource source, LogHeader header, java.util.function.Consumer<String> progress) {
+        this.reader = source;
+        this.header = header;
+        this.openEnded = true;
+        this.checkpoints = new Checkpoints(header.config().ramBytes());
+        this.progress = progress == null ? s -> { } : progress;
+    }
+
+    /**
+     * A replayer of a live stream: reads its first record at the first boundary, and stops the
+     * machine where {@code source} returns null.
+     */
+    public static Replayer following(RecordSource source, LogHeader header, java.util.function.Consumer<String> progress) {
+        return new Replayer(source, header, progress);
+    }
+
+    /** Called with every record once it took effect (after an INPUT is applied, a HASH checked, ...). */
+    public void setRecordListener(java.util.function.Consumer<LogRecord> l) {
+        this.recordListener = l == null ? r -> { } : l;
+    }
+
+    /** Uses {@code h} for checkpoint digests (one hasher per machine can serve a replayer and later a recorder). */
+    public void setStateHasher(IncrementalHasher h) {
+        this.hasher = h;
+    }
+
+    /** The hasher for checkpoint digests of {@code m} (made on first use). */
+    public IncrementalHasher stateHasher(Machine m) {
+        if (hasher == null) hasher = new IncrementalHasher(m);
+        return hasher;
+    }
+
+    /**
+     * Joining a stream mid-way (from a snapshot of the leader at this point): checkpoint deltas are
+     * relative to the leader's previous checkpoint, and the machine's current page hashes are
+     * exactly what that checkpoint plus the changes up to here imply for every page the next delta
+     * leaves out, so they become the running page list.
+     */
+    public void seedCheckpointsFrom(Machine m) {
+        checkpoints.seed(Checkpoints.baselineOf(stateHasher(m).digest(m)));
+    }
+
+    /** The running page-hash list as of the last checkpoint (for a recorder that continues this stream). */
+    public int[] checkpointBaseline() {
+        return checkpoints.baseline();
+    }
+
+    /** True once a live stream's source returned null: the replay stopped at the last record it had. */
+    public boolean streamEnded() {
+        return streamEnded;
     }
 
     public LogHeader header() {
@@ -55,6 +123,10 @@ public final class Replayer implements HostInputs {
         long off = reader.offset();
         next = reader.next();
         if (next == null) {
+            if (openEnded) {
+                streamEnded = true;
+                return;
+            }
             throw new LogFormatException("log ends at record #" + idx + " (byte offset " + off
                     + ") without an END record: the log is truncated");
         }
@@ -76,8 +148,17 @@ public final class Replayer implements HostInputs {
             return;
         }
         try {
+            if (!started) {
+                started = true;
+                advance();
+            }
             boolean inputDone = false;
             for (;;) {
+                if (next == null) {
+                    // a live stream ended here: the replica stops following at this boundary
+                    m.requestStop();
+                    return;
+                }
                 long icount = m.cpu().icount;
                 long ticks = m.ticks();
                 if (next.icount() < icount || (next.icount() == icount && nextTicks < ticks)) {
@@ -90,28 +171,34 @@ public final class Replayer implements HostInputs {
                         if (inputDone) return;
                         check(m, next);
                         if (divergence != null) return;
+                        recordListener.accept(next);
+                        advance();
+                    }
+                    case LogWriter.MARK, LogWriter.NOTE -> {
+                        recordListener.accept(next);
                         advance();
                     }
                     case LogWriter.INPUT, LogWriter.FRAME -> {
                         if (next.type() == LogWriter.INPUT) {
+                            // the recorder writes at most one INPUT per boundary
                             if (inputDone) return;
                             apply(m, next);
                         } else {
                             applyFrame(m, next);
                         }
                         if (divergence != null) return;
-                        inputDone = true;
+                        recordListener.accept(next);
                         advance();
                         // a recording stopped from another thread right after this input's boundary
                         // ended before the boundary's timers: stop here as it did
-                        if (next.type() == LogWriter.END && next.icount() == icount && nextTicks == m.ticks()
-                                && endExit() == Machine.Exit.STOPPED) {
+                        if (next != null && next.type() == LogWriter.END && next.icount() == icount
+                                && nextTicks == m.ticks() && endExit() == Machine.Exit.STOPPED) {
                             atEnd = true;
                             m.requestStop();
                             return;
                         }
-                        // further FRAME records of this boundary follow in the loop
-                        if (next.type() != LogWriter.FRAME) return;
+                        // further FRAME, NOTE and MARK records of this boundary follow in the loop
+                        inputDone = true;
                     }
                     default -> {
                         // END: a recording stopped at a boundary ends here; other ends are reached by the machine itself
@@ -179,7 +266,7 @@ public final class Replayer implements HostInputs {
         DataInputStream in = new DataInputStream(new ByteArrayInputStream(r.payload(), 8, r.payload().length - 8));
         if (r.type() == LogWriter.END) in.readUnsignedByte();
         Checkpoints.Expected e = checkpoints.read(in);
-        var actual = StateHasher.digest(m);
+        var actual = stateHasher(m).digest(m);
         checked++;
         if (actual.total() != e.total()) {
             List<String> d = Checkpoints.differences(e, actual);
@@ -192,7 +279,7 @@ public final class Replayer implements HostInputs {
 
     /** How the recording ended, when the END record is next. */
     public Machine.Exit endExit() {
-        if (next.type() != LogWriter.END) return null;
+        if (next == null || next.type() != LogWriter.END) return null;
         int o = next.payload()[8] & 0xFF;
         Machine.Exit[] all = Machine.Exit.values();
         return o < all.length ? all[o] : null;
@@ -200,11 +287,12 @@ public final class Replayer implements HostInputs {
 
     /** The END record's instruction count if it is next, else -1. */
     public long endIcount() {
-        return next.type() == LogWriter.END ? next.icount() : -1;
+        return next != null && next.type() == LogWriter.END ? next.icount() : -1;
     }
 
     @Override
     public long nextBoundary(Machine m) {
+        if (next == null) return Long.MAX_VALUE;
         long nb = next.icount();
         // The recorder ends a slice at least every FRAME_POLL_INSTRUCTIONS while a network card is
         // plugged; the replay must cut its slices at the same counts, because a timer the guest arms
@@ -218,7 +306,7 @@ public final class Replayer implements HostInputs {
 
     @Override
     public long runLimit() {
-        return next.type() == LogWriter.END && endExit() == Machine.Exit.LIMIT ? next.icount() : Long.MAX_VALUE;
+        return next != null && next.type() == LogWriter.END && endExit() == Machine.Exit.LIMIT ? next.icount() : Long.MAX_VALUE;
     }
 
     @Override
@@ -227,7 +315,7 @@ public final class Replayer implements HostInputs {
         // A timer that fell due in the middle of the last slice (armed there) fires at the next
         // boundary and wakes the guest without any input; the recording logged nothing for it either.
         boolean timerDue = targetTicks != Scheduler.NEVER && targetTicks <= m.ticks();
-        if (next.icount() != m.cpu().icount && !timerDue) {
+        if (next != null && next.icount() != m.cpu().icount && !timerDue) {
             diverge(m, "guest halted, but the log's next event is " + next.describe());
         }
     }
@@ -239,7 +327,7 @@ public final class Replayer implements HostInputs {
      */
     public boolean finishIfEnded(Machine m, Machine.Exit exit) throws LogFormatException {
         throwIfLogDamaged();
-        if (divergence != null) return true;
+        if (divergence != null || next == null) return true;
         boolean endHere = next.type() == LogWriter.END && next.icount() == m.cpu().icount && nextTicks == m.ticks();
         if (!endHere) {
             if (exit == Machine.Exit.IDLE_FOREVER && next.icount() == m.cpu().icount) return false;

@@ -40,24 +40,74 @@ public final class Snapshot {
 
     /** Writes a snapshot of {@code m} (call between {@link Machine#run} calls). */
     public static void write(Machine m, OutputStream os) throws IOException {
+        write(m.config(), m.timingMode(), m.firmware(), stateBytes(m), m.memory().ram, os);
+    }
+
+    private static byte[] stateBytes(Machine m) throws IOException {
+        ByteArrayOutputStream sb = new ByteArrayOutputStream(16 << 10);
+        DataOutputStream d = new DataOutputStream(sb);
+        m.saveState(d);
+        d.flush();
+        return sb.toByteArray();
+    }
+
+    /**
+     * A machine's whole state copied at one moment (RAM by an array copy), to be written as a
+     * snapshot later on any thread while the machine runs on: the stop-the-world part of a state
+     * transfer is the copy, not the compression.
+     */
+    public static final class Capture {
+        private final MachineConfig config;
+        private final dev.tandem.core.machine.TimingMode timing;
+        private final byte[] firmware;
+        private final byte[] state;
+        private final byte[] ram;
+        private final long icount;
+
+        private Capture(Machine m) throws IOException {
+            config = m.config();
+            timing = m.timingMode();
+            firmware = m.firmware() == null ? null : m.firmware().clone();
+            state = stateBytes(m);
+            ram = m.memory().ram.clone();
+            icount = m.cpu().icount();
+        }
+
+        /** The instruction count the copy was taken at. */
+        public long icount() {
+            return icount;
+        }
+
+        /** The snapshot file contents (same format as {@link Snapshot#write}). */
+        public byte[] toBytes() throws IOException {
+            ByteArrayOutputStream bo = new ByteArrayOutputStream(8 << 20);
+            write(config, timing, firmware, state, ram, bo);
+            return bo.toByteArray();
+        }
+    }
+
+    /** Copies {@code m}'s state now (call between {@link Machine#run} calls, or at a slice boundary). */
+    public static Capture capture(Machine m) throws IOException {
+        return new Capture(m);
+    }
+
+    private static void write(MachineConfig c, dev.tandem.core.machine.TimingMode timing, byte[] fw, byte[] state, byte[] ram,
+            OutputStream os) throws IOException {
         ByteArrayOutputStream buf = new ByteArrayOutputStream(1 << 20);
         DataOutputStream out = new DataOutputStream(buf);
         out.write(MAGIC);
         out.writeInt(VERSION);
-        MachineConfig c = m.config();
         out.writeInt(c.ramBytes());
         out.writeLong(c.instructionsPerSecond());
         out.writeInt(c.postPort());
         out.writeInt(c.debugPort());
-        out.writeByte(m.timingMode().ordinal());
-        byte[] fw = m.firmware();
+        out.writeByte(timing.ordinal());
         out.writeInt(fw == null ? -1 : fw.length);
         if (fw != null) out.write(fw);
         Deflater def = new Deflater(Deflater.BEST_SPEED);
         DeflaterOutputStream z = new DeflaterOutputStream(out, def, 1 << 16);
         DataOutputStream body = new DataOutputStream(z);
-        m.saveState(body);
-        byte[] ram = m.memory().ram;
+        body.write(state);
         int np = ram.length >>> PhysicalMemory.PAGE_SHIFT;
         long[] bitmap = nonZeroPages(ram, np);
         body.writeInt(np);

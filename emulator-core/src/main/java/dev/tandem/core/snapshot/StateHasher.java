@@ -14,7 +14,22 @@ public final class StateHasher {
     private StateHasher() {
     }
 
+    /** A full digest: every RAM page is hashed (see {@link IncrementalHasher} for repeated digests). */
     public static StateDigest digest(Machine m) {
+        byte[] ram = m.memory().ram;
+        int np = ram.length >>> PhysicalMemory.PAGE_SHIFT;
+        long[] pages = new long[np];
+        for (int p = 0; p < np; p++) pages[p] = PageHash.hash(ram, p << PhysicalMemory.PAGE_SHIFT, PhysicalMemory.PAGE_SIZE);
+        return digest(m, pages);
+    }
+
+    /** The hash of one RAM page. */
+    static long pageHash(byte[] ram, int page) {
+        return PageHash.hash(ram, page << PhysicalMemory.PAGE_SHIFT, PhysicalMemory.PAGE_SIZE);
+    }
+
+    /** A digest of {@code m} with the given per-page RAM hashes (kept by the caller; not copied). */
+    static StateDigest digest(Machine m, long[] pages) {
         byte[] cpuState = CpuState.toBytes(m.cpu(), m.x87());
         long cpu = PageHash.hash(cpuState);
         int nd = Machine.DEVICE_NAMES.size();
@@ -40,10 +55,7 @@ public final class StateHasher {
             throw new UncheckedIOException(e);
         }
         long time = PageHash.hash(bo.toByteArray());
-        byte[] ram = m.memory().ram;
-        int np = ram.length >>> PhysicalMemory.PAGE_SHIFT;
-        long[] pages = new long[np];
-        for (int p = 0; p < np; p++) pages[p] = PageHash.hash(ram, p << PhysicalMemory.PAGE_SHIFT, PhysicalMemory.PAGE_SIZE);
+        int np = pages.length;
         long ramHash = PageHash.hashLongs(pages, np);
         long[] all = new long[nd + 3];
         all[0] = cpu;

@@ -63,4 +63,40 @@ class DirtyTrackingTest {
         mem.stopDirtyTracking();
         assertTrue(mem.isDirectWritable(0x7000));
     }
+
+    @Test
+    void twoDirtyLogsAreIndependent() {
+        PhysicalMemory mem = new PhysicalMemory(1 << 20);
+        DirtyLog a = mem.openDirtyLog();
+        DirtyLog b = mem.openDirtyLog();
+        mem.write8(0x3000, 1);
+        assertTrue(mem.isDirectWritable(0x3000), "dirty in both logs: no more notifications");
+        long[] ba = a.fetchAndClear();
+        assertTrue(dirty(ba, 3));
+        assertFalse(mem.isDirectWritable(0x3000), "clean again in log a");
+        mem.write8(0x4000, 1);
+        mem.write8(0x3000, 2);
+        long[] bb = b.fetchAndClear();
+        assertTrue(dirty(bb, 3) && dirty(bb, 4), "log b saw both pages: its round was not cleared by a's fetch");
+        ba = a.fetchAndClear();
+        assertTrue(dirty(ba, 3) && dirty(ba, 4));
+        assertEquals(0, a.dirtyPages());
+        b.close();
+        mem.write8(0x5000, 1);
+        assertTrue(mem.isDirectWritable(0x5000), "only log a watches now, and it has the page dirty");
+        assertTrue(dirty(a.fetchAndClear(), 5));
+        a.close();
+        assertTrue(mem.isDirectWritable(0x6000), "no log open: plain RAM is written directly");
+    }
+
+    @Test
+    void deviceWritesAreReportedToLogs() {
+        PhysicalMemory mem = new PhysicalMemory(1 << 20);
+        DirtyLog a = mem.openDirtyLog();
+        System.arraycopy(new byte[5000], 0, mem.ram, 0x7FFE, 5000);
+        mem.markWritten(0x7FFE, 5000);
+        long[] bits = a.fetchAndClear();
+        assertTrue(dirty(bits, 7) && dirty(bits, 8) && dirty(bits, 9));
+        assertFalse(dirty(bits, 6) || dirty(bits, 10));
+    }
 }
