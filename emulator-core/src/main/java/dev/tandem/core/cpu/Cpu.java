@@ -1000,12 +1000,12 @@ public final class Cpu {
         }
         if (!OpTable.valid(info)) {
             cur.dInfo = 0;
-            cur.dHandler = H.UD;
+            cur.dHandler = HandlerId.UD;
             cur.dLen = fetchCount;
             return;
         }
         cur.dInfo = info;
-        cur.dHandler = op32 ? H.SPECIAL32[OpTable.handler(info)] : OpTable.handler(info);
+        cur.dHandler = op32 ? HandlerId.SPECIAL32[OpTable.handler(info)] : OpTable.handler(info);
         cur.dSub = OpTable.sub(info);
         int k = OpTable.imm1(info);
         if (k != OpTable.IMM_NONE) cur.dImm = fetchImm(k, op32, addr32);
@@ -1392,7 +1392,7 @@ public final class Cpu {
     // ================================================================== execution
 
     private void execute() {
-        if (cur.dHandler >= H.FIRST_SPECIAL) {
+        if (cur.dHandler >= HandlerId.FIRST_SPECIAL) {
             if (cur.dLock && ((OpTable.flags(cur.dInfo) & OpTable.LOCKABLE) == 0 || cur.dMod == 3)) throw ud();
             executeSpecial32();
             return;
@@ -1412,87 +1412,87 @@ public final class Cpu {
         int sz = cur.dOp32 ? 2 : 1;
         switch (cur.dHandler) {
             // ---- generic forms
-            case H.ALU_EbGb: {
+            case HandlerId.ALU_EbGb: {
                 int r = alu(cur.dSub, cur.dSub != 7 ? readEw(0) : readE(0), getReg8(cur.dReg), 0);
                 if (cur.dSub != 7) writeE(0, r);
                 break;
             }
-            case H.ALU_EvGv: {
+            case HandlerId.ALU_EvGv: {
                 int r = alu(cur.dSub, cur.dSub != 7 ? readEw(sz) : readE(sz), getReg(cur.dReg, sz), sz);
                 if (cur.dSub != 7) writeE(sz, r);
                 break;
             }
-            case H.ALU_GbEb: {
+            case HandlerId.ALU_GbEb: {
                 int r = alu(cur.dSub, getReg8(cur.dReg), readE(0), 0);
                 if (cur.dSub != 7) setReg8(cur.dReg, r);
                 break;
             }
-            case H.ALU_GvEv: {
+            case HandlerId.ALU_GvEv: {
                 int r = alu(cur.dSub, getReg(cur.dReg, sz), readE(sz), sz);
                 if (cur.dSub != 7) setReg(cur.dReg, sz, r);
                 break;
             }
-            case H.ALU_ALIb: {
+            case HandlerId.ALU_ALIb: {
                 int r = alu(cur.dSub, reg[EAX], cur.dImm, 0);
                 if (cur.dSub != 7) setReg8(EAX, r);
                 break;
             }
-            case H.ALU_eAXIz: {
+            case HandlerId.ALU_eAXIz: {
                 int r = alu(cur.dSub, reg[EAX], cur.dImm, sz);
                 if (cur.dSub != 7) setReg(EAX, sz, r);
                 break;
             }
-            case H.ALU_EbIb: {
+            case HandlerId.ALU_EbIb: {
                 int r = alu(cur.dSub, cur.dSub != 7 ? readEw(0) : readE(0), cur.dImm, 0);
                 if (cur.dSub != 7) writeE(0, r);
                 break;
             }
-            case H.ALU_EvIz: {
+            case HandlerId.ALU_EvIz: {
                 int r = alu(cur.dSub, cur.dSub != 7 ? readEw(sz) : readE(sz), cur.dImm, sz);
                 if (cur.dSub != 7) writeE(sz, r);
                 break;
             }
-            case H.TEST_EbGb: alu(4, readE(0), getReg8(cur.dReg), 0); break;
-            case H.TEST_EvGv: alu(4, readE(sz), getReg(cur.dReg, sz), sz); break;
-            case H.TEST_ALIb: alu(4, reg[EAX], cur.dImm, 0); break;
-            case H.TEST_eAXIz: alu(4, reg[EAX], cur.dImm, sz); break;
-            case H.TEST_EbIb: alu(4, readE(0), cur.dImm, 0); break;
-            case H.TEST_EvIz: alu(4, readE(sz), cur.dImm, sz); break;
-            case H.INC_Zv: setReg(cur.dSub, sz, inc(reg[cur.dSub], sz)); break;
-            case H.DEC_Zv: setReg(cur.dSub, sz, dec(reg[cur.dSub], sz)); break;
-            case H.INC_Eb: writeE(0, inc(readEw(0), 0)); break;
-            case H.DEC_Eb: writeE(0, dec(readEw(0), 0)); break;
-            case H.INC_Ev: writeE(sz, inc(readEw(sz), sz)); break;
-            case H.DEC_Ev: writeE(sz, dec(readEw(sz), sz)); break;
-            case H.NOT_Eb: writeE(0, ~readEw(0)); break;
-            case H.NOT_Ev: writeE(sz, ~readEw(sz)); break;
-            case H.NEG_Eb: writeE(0, alu(5, 0, readEw(0), 0)); break;
-            case H.NEG_Ev: writeE(sz, alu(5, 0, readEw(sz), sz)); break;
-            case H.MOV_EbGb: writeE(0, getReg8(cur.dReg)); break;
-            case H.MOV_EvGv: writeE(sz, getReg(cur.dReg, sz)); break;
-            case H.MOV_GbEb: setReg8(cur.dReg, readE(0)); break;
-            case H.MOV_GvEv: setReg(cur.dReg, sz, readE(sz)); break;
-            case H.MOV_EbIb: writeE(0, cur.dImm); break;
-            case H.MOV_EvIz: writeE(sz, cur.dImm); break;
-            case H.MOV_ZbIb: setReg8(cur.dSub, cur.dImm); break;
-            case H.MOV_ZvIv: setReg(cur.dSub, sz, cur.dImm); break;
-            case H.MOV_ALOb: setReg8(EAX, rd8(cur.dSeg, moffs())); break;
-            case H.MOV_eAXOv: setReg(EAX, sz, rd(cur.dSeg, moffs(), sz)); break;
-            case H.MOV_ObAL: wr8(cur.dSeg, moffs(), reg[EAX]); break;
-            case H.MOV_OveAX: wr(cur.dSeg, moffs(), sz, reg[EAX]); break;
-            case H.LEA: setReg(cur.dReg, sz, eaOff); break;
-            case H.NOP:
-            case H.NOP_Ev:
+            case HandlerId.TEST_EbGb: alu(4, readE(0), getReg8(cur.dReg), 0); break;
+            case HandlerId.TEST_EvGv: alu(4, readE(sz), getReg(cur.dReg, sz), sz); break;
+            case HandlerId.TEST_ALIb: alu(4, reg[EAX], cur.dImm, 0); break;
+            case HandlerId.TEST_eAXIz: alu(4, reg[EAX], cur.dImm, sz); break;
+            case HandlerId.TEST_EbIb: alu(4, readE(0), cur.dImm, 0); break;
+            case HandlerId.TEST_EvIz: alu(4, readE(sz), cur.dImm, sz); break;
+            case HandlerId.INC_Zv: setReg(cur.dSub, sz, inc(reg[cur.dSub], sz)); break;
+            case HandlerId.DEC_Zv: setReg(cur.dSub, sz, dec(reg[cur.dSub], sz)); break;
+            case HandlerId.INC_Eb: writeE(0, inc(readEw(0), 0)); break;
+            case HandlerId.DEC_Eb: writeE(0, dec(readEw(0), 0)); break;
+            case HandlerId.INC_Ev: writeE(sz, inc(readEw(sz), sz)); break;
+            case HandlerId.DEC_Ev: writeE(sz, dec(readEw(sz), sz)); break;
+            case HandlerId.NOT_Eb: writeE(0, ~readEw(0)); break;
+            case HandlerId.NOT_Ev: writeE(sz, ~readEw(sz)); break;
+            case HandlerId.NEG_Eb: writeE(0, alu(5, 0, readEw(0), 0)); break;
+            case HandlerId.NEG_Ev: writeE(sz, alu(5, 0, readEw(sz), sz)); break;
+            case HandlerId.MOV_EbGb: writeE(0, getReg8(cur.dReg)); break;
+            case HandlerId.MOV_EvGv: writeE(sz, getReg(cur.dReg, sz)); break;
+            case HandlerId.MOV_GbEb: setReg8(cur.dReg, readE(0)); break;
+            case HandlerId.MOV_GvEv: setReg(cur.dReg, sz, readE(sz)); break;
+            case HandlerId.MOV_EbIb: writeE(0, cur.dImm); break;
+            case HandlerId.MOV_EvIz: writeE(sz, cur.dImm); break;
+            case HandlerId.MOV_ZbIb: setReg8(cur.dSub, cur.dImm); break;
+            case HandlerId.MOV_ZvIv: setReg(cur.dSub, sz, cur.dImm); break;
+            case HandlerId.MOV_ALOb: setReg8(EAX, rd8(cur.dSeg, moffs())); break;
+            case HandlerId.MOV_eAXOv: setReg(EAX, sz, rd(cur.dSeg, moffs(), sz)); break;
+            case HandlerId.MOV_ObAL: wr8(cur.dSeg, moffs(), reg[EAX]); break;
+            case HandlerId.MOV_OveAX: wr(cur.dSeg, moffs(), sz, reg[EAX]); break;
+            case HandlerId.LEA: setReg(cur.dReg, sz, eaOff); break;
+            case HandlerId.NOP:
+            case HandlerId.NOP_Ev:
                 break;
-            case H.PUSH_Zv: push(reg[cur.dSub], sz); break;
-            case H.POP_Zv: {
+            case HandlerId.PUSH_Zv: push(reg[cur.dSub], sz); break;
+            case HandlerId.POP_Zv: {
                 int v = pop(sz);
                 setReg(cur.dSub, sz, v);
                 break;
             }
-            case H.PUSH_I: push(cur.dImm, sz); break;
-            case H.PUSH_Ev: push(readE(sz), sz); break;
-            case H.POP_Ev: {
+            case HandlerId.PUSH_I: push(cur.dImm, sz); break;
+            case HandlerId.PUSH_Ev: push(readE(sz), sz); break;
+            case HandlerId.POP_Ev: {
                 // the effective address is computed with the incremented stack pointer
                 int v = peek(sz, 0);
                 int oldEsp = reg[ESP];
@@ -1510,24 +1510,24 @@ public final class Cpu {
                 }
                 break;
             }
-            case H.JCC:
+            case HandlerId.JCC:
                 if (cond(cur.dSub)) next = branchTarget(next + cur.dImm);
                 break;
-            case H.JMP_J: next = branchTarget(next + cur.dImm); break;
-            case H.JMP_Ev: next = branchTarget(readE(sz)); break;
-            case H.CALL_Jz: {
+            case HandlerId.JMP_J: next = branchTarget(next + cur.dImm); break;
+            case HandlerId.JMP_Ev: next = branchTarget(readE(sz)); break;
+            case HandlerId.CALL_Jz: {
                 int t = branchTarget(next + cur.dImm);
                 push(next, sz);
                 next = t;
                 break;
             }
-            case H.CALL_Ev: {
+            case HandlerId.CALL_Ev: {
                 int t = branchTarget(readE(sz));
                 push(next, sz);
                 next = t;
                 break;
             }
-            case H.RET: {
+            case HandlerId.RET: {
                 int t = peek(sz, 0);
                 if (sz == 1) t &= 0xFFFF;
                 t = branchTarget(t);
@@ -1535,7 +1535,7 @@ public final class Cpu {
                 next = t;
                 break;
             }
-            case H.RET_Iw: {
+            case HandlerId.RET_Iw: {
                 int t = peek(sz, 0);
                 if (sz == 1) t &= 0xFFFF;
                 t = branchTarget(t);
@@ -1543,13 +1543,13 @@ public final class Cpu {
                 next = t;
                 break;
             }
-            case H.MOVS:
-            case H.CMPS:
-            case H.STOS:
-            case H.LODS:
-            case H.SCAS:
-            case H.INS:
-            case H.OUTS:
+            case HandlerId.MOVS:
+            case HandlerId.CMPS:
+            case HandlerId.STOS:
+            case HandlerId.LODS:
+            case HandlerId.SCAS:
+            case HandlerId.INS:
+            case HandlerId.OUTS:
                 // Strings counts retired iterations itself
                 eip = Strings.execute(this, cur.dSub == 1 ? 0 : sz) ? next : startEip;
                 return;
@@ -1570,14 +1570,14 @@ public final class Cpu {
         int next = eip + cur.dLen;
         if (!code32) next &= 0xFFFF;
         switch (cur.dHandler) {
-            case H.MOV_EvGv32:
+            case HandlerId.MOV_EvGv32:
                 if (cur.dMod == 3) reg[cur.dRm] = reg[cur.dReg];
                 else wr32(cur.dSeg, eaOff, reg[cur.dReg]);
                 break;
-            case H.MOV_GvEv32:
+            case HandlerId.MOV_GvEv32:
                 reg[cur.dReg] = cur.dMod == 3 ? reg[cur.dRm] : rd32(cur.dSeg, eaOff);
                 break;
-            case H.ALU_EvGv32: {
+            case HandlerId.ALU_EvGv32: {
                 int op = cur.dSub;
                 if (cur.dMod == 3) {
                     int r = alu32(op, reg[cur.dRm], reg[cur.dReg]);
@@ -1588,12 +1588,12 @@ public final class Cpu {
                 }
                 break;
             }
-            case H.ALU_GvEv32: {
+            case HandlerId.ALU_GvEv32: {
                 int r = alu32(cur.dSub, reg[cur.dReg], cur.dMod == 3 ? reg[cur.dRm] : rd32(cur.dSeg, eaOff));
                 if (cur.dSub != 7) reg[cur.dReg] = r;
                 break;
             }
-            case H.ALU_EvIz32: {
+            case HandlerId.ALU_EvIz32: {
                 int op = cur.dSub;
                 if (cur.dMod == 3) {
                     int r = alu32(op, reg[cur.dRm], cur.dImm);
@@ -1604,7 +1604,7 @@ public final class Cpu {
                 }
                 break;
             }
-            case H.TEST_EvGv32: {
+            case HandlerId.TEST_EvGv32: {
                 int r = (cur.dMod == 3 ? reg[cur.dRm] : rd32(cur.dSeg, eaOff)) & reg[cur.dReg];
                 lfDst = 0;
                 lfSrc = 0;
@@ -1612,17 +1612,17 @@ public final class Cpu {
                 lfOp = LF_LOGIC << 2 | 2;
                 break;
             }
-            case H.INC_Zv32: reg[cur.dSub] = inc(reg[cur.dSub], 2); break;
-            case H.DEC_Zv32: reg[cur.dSub] = dec(reg[cur.dSub], 2); break;
-            case H.PUSH_Zv32: push(reg[cur.dSub], 2); break;
-            case H.POP_Zv32: reg[cur.dSub] = pop(2); break;
-            case H.MOV_ZvIv32: reg[cur.dSub] = cur.dImm; break;
-            case H.LEA32:
+            case HandlerId.INC_Zv32: reg[cur.dSub] = inc(reg[cur.dSub], 2); break;
+            case HandlerId.DEC_Zv32: reg[cur.dSub] = dec(reg[cur.dSub], 2); break;
+            case HandlerId.PUSH_Zv32: push(reg[cur.dSub], 2); break;
+            case HandlerId.POP_Zv32: reg[cur.dSub] = pop(2); break;
+            case HandlerId.MOV_ZvIv32: reg[cur.dSub] = cur.dImm; break;
+            case HandlerId.LEA32:
                 if (cur.dMod == 3) throw ud();
                 reg[cur.dReg] = eaOff;
                 break;
             default:
-                throw new IllegalStateException("not a specialized handler: " + H.NAMES[cur.dHandler]);
+                throw new IllegalStateException("not a specialized handler: " + HandlerId.NAMES[cur.dHandler]);
         }
         eip = next;
         icount++;
@@ -1631,90 +1631,90 @@ public final class Cpu {
     /** The less frequent one-byte forms, and everything in {@link Exec2}; returns the next EIP. */
     private int executeRare(int next, int sz) {
         switch (cur.dHandler) {
-            case H.MOV_EvSw: {
+            case HandlerId.MOV_EvSw: {
                 if (cur.dReg > 5) throw ud();
                 // to memory always 16 bits; to a register, 32-bit operand size zero-extends
                 if (cur.dMod == 3) setReg(cur.dRm, sz, segSel[cur.dReg]);
                 else wr16(cur.dSeg, eaOff, segSel[cur.dReg]);
                 break;
             }
-            case H.MOV_SwEw: {
+            case HandlerId.MOV_SwEw: {
                 if (cur.dReg > 5 || cur.dReg == CS) throw ud();
                 int sel = readE(1);
                 loadSeg(cur.dReg, sel);
                 if (cur.dReg == SS) inhibitIrq = true;
                 break;
             }
-            case H.XCHG_EbGb: {
+            case HandlerId.XCHG_EbGb: {
                 int a = readEw(0);
                 writeE(0, getReg8(cur.dReg));
                 setReg8(cur.dReg, a);
                 break;
             }
-            case H.XCHG_EvGv: {
+            case HandlerId.XCHG_EvGv: {
                 int a = readEw(sz);
                 writeE(sz, getReg(cur.dReg, sz));
                 setReg(cur.dReg, sz, a);
                 break;
             }
-            case H.XCHG_eAX: {
+            case HandlerId.XCHG_eAX: {
                 int a = getReg(EAX, sz);
                 setReg(EAX, sz, getReg(cur.dSub, sz));
                 setReg(cur.dSub, sz, a);
                 break;
             }
-            case H.CBW:
+            case HandlerId.CBW:
                 if (sz == 2) reg[EAX] = (short) reg[EAX];
                 else setReg(EAX, 1, (byte) reg[EAX]);
                 break;
-            case H.CWD:
+            case HandlerId.CWD:
                 if (sz == 2) reg[EDX] = reg[EAX] >> 31;
                 else setReg(EDX, 1, ((short) reg[EAX]) >> 15);
                 break;
-            case H.PUSH_SEG: push(segSel[cur.dSub], sz, true); break;
-            case H.POP_SEG: {
+            case HandlerId.PUSH_SEG: push(segSel[cur.dSub], sz, true); break;
+            case HandlerId.POP_SEG: {
                 int v = peek(sz, 0) & 0xFFFF;
                 loadSeg(cur.dSub, v);
                 adjustSp(sz == 2 ? 4 : 2);
                 if (cur.dSub == SS) inhibitIrq = true;
                 break;
             }
-            case H.PUSHA: pusha(sz); break;
-            case H.POPA: popa(sz); break;
-            case H.PUSHF: {
+            case HandlerId.PUSHA: pusha(sz); break;
+            case HandlerId.POPA: popa(sz); break;
+            case HandlerId.PUSHF: {
                 if (v86() && iopl() < 3) throw gp(0);
                 int f = getEflags() & ~(RF | VM);
                 push(f, sz);
                 break;
             }
-            case H.POPF: popf(sz); break;
-            case H.SAHF: {
+            case HandlerId.POPF: popf(sz); break;
+            case HandlerId.SAHF: {
                 materialize();
                 eflags = (eflags & ~(SF | ZF | AF | PF | CF)) | ((reg[EAX] >>> 8) & (SF | ZF | AF | PF | CF));
                 break;
             }
-            case H.LAHF: setReg8(4, (getEflags() & (SF | ZF | AF | PF | CF)) | 2); break;
-            case H.CLC: setCFOnly(false); break;
-            case H.STC: setCFOnly(true); break;
-            case H.CMC: setCFOnly(!getCF()); break;
-            case H.CLD: eflags &= ~DF; break;
-            case H.STD: eflags |= DF; break;
-            case H.CLI:
+            case HandlerId.LAHF: setReg8(4, (getEflags() & (SF | ZF | AF | PF | CF)) | 2); break;
+            case HandlerId.CLC: setCFOnly(false); break;
+            case HandlerId.STC: setCFOnly(true); break;
+            case HandlerId.CMC: setCFOnly(!getCF()); break;
+            case HandlerId.CLD: eflags &= ~DF; break;
+            case HandlerId.STD: eflags |= DF; break;
+            case HandlerId.CLI:
                 if (protectedMode() && cpl > iopl()) throw gp(0);
                 eflags &= ~IF;
                 break;
-            case H.STI:
+            case HandlerId.STI:
                 if (protectedMode() && cpl > iopl()) throw gp(0);
                 if ((eflags & IF) == 0) inhibitIrq = true;
                 eflags |= IF;
                 break;
-            case H.SALC: setReg8(EAX, getCF() ? 0xFF : 0); break;
-            case H.XLAT: {
+            case HandlerId.SALC: setReg8(EAX, getCF() ? 0xFF : 0); break;
+            case HandlerId.XLAT: {
                 int off = cur.dAddr32 ? reg[EBX] + (reg[EAX] & 0xFF) : (reg[EBX] + (reg[EAX] & 0xFF)) & 0xFFFF;
                 setReg8(EAX, rd8(cur.dSeg, off));
                 break;
             }
-            case H.LOOP: {
+            case HandlerId.LOOP: {
                 int c = cur.dAddr32 ? reg[ECX] - 1 : (reg[ECX] - 1) & 0xFFFF;
                 boolean take = c != 0;
                 if (cur.dSub == 0) take &= !getZF();
@@ -1725,77 +1725,77 @@ public final class Cpu {
                 next = t;
                 break;
             }
-            case H.JCXZ: {
+            case HandlerId.JCXZ: {
                 int c = cur.dAddr32 ? reg[ECX] : reg[ECX] & 0xFFFF;
                 if (c == 0) next = branchTarget(next + cur.dImm);
                 break;
             }
-            case H.JMPF_Ap: {
+            case HandlerId.JMPF_Ap: {
                 int off = sz == 2 ? cur.dImm : cur.dImm & 0xFFFF;
                 farJump(cur.dImm2 & 0xFFFF, off, next);
                 next = eip;
                 break;
             }
-            case H.JMPF_Ep: {
+            case HandlerId.JMPF_Ep: {
                 int off = rd(cur.dSeg, eaOff, sz);
                 int sel = rd16(cur.dSeg, eaOff + (sz == 2 ? 4 : 2));
                 farJump(sel, off, next);
                 next = eip;
                 break;
             }
-            case H.CALLF_Ap: {
+            case HandlerId.CALLF_Ap: {
                 int off = sz == 2 ? cur.dImm : cur.dImm & 0xFFFF;
                 farCall(cur.dImm2 & 0xFFFF, off, sz, next);
                 next = eip;
                 break;
             }
-            case H.CALLF_Ep: {
+            case HandlerId.CALLF_Ep: {
                 int off = rd(cur.dSeg, eaOff, sz);
                 int sel = rd16(cur.dSeg, eaOff + (sz == 2 ? 4 : 2));
                 farCall(sel, off, sz, next);
                 next = eip;
                 break;
             }
-            case H.RETF: {
+            case HandlerId.RETF: {
                 farReturn(sz, cur.dSub == 1 ? cur.dImm & 0xFFFF : 0);
                 next = eip;
                 break;
             }
-            case H.INT3:
+            case HandlerId.INT3:
                 eip = next;
                 softInt(3, true);
                 next = eip;
                 break;
-            case H.INT1:
+            case HandlerId.INT1:
                 eip = next;
                 deliver(1, false, 0, false, false);
                 next = eip;
                 break;
-            case H.INT_Ib:
+            case HandlerId.INT_Ib:
                 if (v86() && iopl() < 3) throw gp(0);
                 eip = next;
                 softInt(cur.dImm & 0xFF, false);
                 next = eip;
                 break;
-            case H.INTO:
+            case HandlerId.INTO:
                 if (getOF()) {
                     eip = next;
                     softInt(4, true);
                     next = eip;
                 }
                 break;
-            case H.IRET:
+            case HandlerId.IRET:
                 iret(sz);
                 next = eip;
                 break;
-            case H.HLT:
+            case HandlerId.HLT:
                 if (protectedMode() && cpl != 0) throw gp(0);
                 halted = true;
                 break;
-            case H.IN_I: ioIn(cur.dImm & 0xFF, cur.dSub == 1 ? 0 : sz); break;
-            case H.IN_DX: ioIn(reg[EDX] & 0xFFFF, cur.dSub == 1 ? 0 : sz); break;
-            case H.OUT_I: ioOut(cur.dImm & 0xFF, cur.dSub == 1 ? 0 : sz); break;
-            case H.OUT_DX: ioOut(reg[EDX] & 0xFFFF, cur.dSub == 1 ? 0 : sz); break;
+            case HandlerId.IN_I: ioIn(cur.dImm & 0xFF, cur.dSub == 1 ? 0 : sz); break;
+            case HandlerId.IN_DX: ioIn(reg[EDX] & 0xFFFF, cur.dSub == 1 ? 0 : sz); break;
+            case HandlerId.OUT_I: ioOut(cur.dImm & 0xFF, cur.dSub == 1 ? 0 : sz); break;
+            case HandlerId.OUT_DX: ioOut(reg[EDX] & 0xFFFF, cur.dSub == 1 ? 0 : sz); break;
             default:
                 Exec2.execute(this, sz);
                 if (jumped) {

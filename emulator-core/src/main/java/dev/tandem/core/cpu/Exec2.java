@@ -20,19 +20,19 @@ final class Exec2 {
 
     static void execute(Cpu c, int sz) {
         switch (c.cur.dHandler) {
-            case H.UD -> throw c.ud();
-            case H.SHIFT_Eb -> shift(c, 0, c.cur.dImm);
-            case H.SHIFT_Ev -> shift(c, sz, c.cur.dImm);
-            case H.SHIFT1_Eb -> shift(c, 0, 1);
-            case H.SHIFT1_Ev -> shift(c, sz, 1);
-            case H.SHIFTCL_Eb -> shift(c, 0, c.reg[ECX]);
-            case H.SHIFTCL_Ev -> shift(c, sz, c.reg[ECX]);
-            case H.MUL_Eb -> {
+            case HandlerId.UD -> throw c.ud();
+            case HandlerId.SHIFT_Eb -> shift(c, 0, c.cur.dImm);
+            case HandlerId.SHIFT_Ev -> shift(c, sz, c.cur.dImm);
+            case HandlerId.SHIFT1_Eb -> shift(c, 0, 1);
+            case HandlerId.SHIFT1_Ev -> shift(c, sz, 1);
+            case HandlerId.SHIFTCL_Eb -> shift(c, 0, c.reg[ECX]);
+            case HandlerId.SHIFTCL_Ev -> shift(c, sz, c.reg[ECX]);
+            case HandlerId.MUL_Eb -> {
                 int r = (c.reg[EAX] & 0xFF) * c.readE(0);
                 c.setReg(EAX, 1, r);
                 mulFlags(c, (r & 0xFF00) != 0, r, 0);
             }
-            case H.MUL_Ev -> {
+            case HandlerId.MUL_Ev -> {
                 if (sz == 2) {
                     long r = (c.reg[EAX] & 0xFFFFFFFFL) * (c.readE(2) & 0xFFFFFFFFL);
                     c.reg[EAX] = (int) r;
@@ -45,12 +45,12 @@ final class Exec2 {
                     mulFlags(c, (r >>> 16) != 0, r, 1);
                 }
             }
-            case H.IMUL_Eb -> {
+            case HandlerId.IMUL_Eb -> {
                 int r = (byte) c.reg[EAX] * (byte) c.readE(0);
                 c.setReg(EAX, 1, r);
                 mulFlags(c, r != (byte) r, r, 0);
             }
-            case H.IMUL_Ev -> {
+            case HandlerId.IMUL_Ev -> {
                 if (sz == 2) {
                     long r = (long) c.reg[EAX] * c.readE(2);
                     c.reg[EAX] = (int) r;
@@ -63,8 +63,8 @@ final class Exec2 {
                     mulFlags(c, r != (short) r, r, 1);
                 }
             }
-            case H.IMUL_GvEv -> imul3(c, sz, c.readE(sz));
-            case H.IMUL_GvEvI -> {
+            case HandlerId.IMUL_GvEv -> imul3(c, sz, c.readE(sz));
+            case HandlerId.IMUL_GvEvI -> {
                 int src = c.readE(sz);
                 int saveReg = c.cur.dReg;
                 long r = sz == 2 ? (long) src * c.cur.dImm : (long) (short) src * (short) c.cur.dImm;
@@ -72,7 +72,7 @@ final class Exec2 {
                 boolean ovf = sz == 2 ? r != (int) r : r != (short) r;
                 mulFlags(c, ovf, (int) r, sz);
             }
-            case H.DIV_Eb -> {
+            case HandlerId.DIV_Eb -> {
                 int d = c.readE(0);
                 if (d == 0) throw c.fault(0);
                 int a = c.reg[EAX] & 0xFFFF;
@@ -80,7 +80,7 @@ final class Exec2 {
                 if (q > 0xFF) throw c.fault(0);
                 c.setReg(EAX, 1, ((a % d) << 8) | q);
             }
-            case H.DIV_Ev -> {
+            case HandlerId.DIV_Ev -> {
                 if (sz == 2) {
                     long d = c.readE(2) & 0xFFFFFFFFL;
                     if (d == 0) throw c.fault(0);
@@ -99,7 +99,7 @@ final class Exec2 {
                     c.setReg(EAX, 1, (int) q);
                 }
             }
-            case H.IDIV_Eb -> {
+            case HandlerId.IDIV_Eb -> {
                 int d = (byte) c.readE(0);
                 if (d == 0) throw c.fault(0);
                 int a = (short) c.reg[EAX];
@@ -107,7 +107,7 @@ final class Exec2 {
                 if (q != (byte) q) throw c.fault(0);
                 c.setReg(EAX, 1, ((a % d) << 8) | (q & 0xFF));
             }
-            case H.IDIV_Ev -> {
+            case HandlerId.IDIV_Ev -> {
                 if (sz == 2) {
                     long d = c.readE(2);
                     if (d == 0) throw c.fault(0);
@@ -128,11 +128,11 @@ final class Exec2 {
                     c.setReg(EAX, 1, q);
                 }
             }
-            case H.DAA -> daa(c);
-            case H.DAS -> das(c);
-            case H.AAA -> aaa(c);
-            case H.AAS -> aas(c);
-            case H.AAM -> {
+            case HandlerId.DAA -> daa(c);
+            case HandlerId.DAS -> das(c);
+            case HandlerId.AAA -> aaa(c);
+            case HandlerId.AAS -> aas(c);
+            case HandlerId.AAM -> {
                 int base = c.cur.dImm & 0xFF;
                 if (base == 0) throw c.fault(0);
                 int al = c.reg[EAX] & 0xFF;
@@ -140,14 +140,14 @@ final class Exec2 {
                 c.setReg(EAX, 1, r);
                 szp(c, r & 0xFF, 0);
             }
-            case H.AAD -> {
+            case HandlerId.AAD -> {
                 int base = c.cur.dImm & 0xFF;
                 int al = c.reg[EAX] & 0xFF, ah = (c.reg[EAX] >>> 8) & 0xFF;
                 int r = (al + ah * base) & 0xFF;
                 c.setReg(EAX, 1, r);
                 szp(c, r, 0);
             }
-            case H.BOUND -> {
+            case HandlerId.BOUND -> {
                 int idx = c.getReg(c.cur.dReg, sz);
                 int lo, hi;
                 if (sz == 2) {
@@ -160,7 +160,7 @@ final class Exec2 {
                 }
                 if (idx < lo || idx > hi) throw c.fault(5);
             }
-            case H.ARPL -> {
+            case HandlerId.ARPL -> {
                 int dst = c.readEw(1);
                 int src = c.getReg(c.cur.dReg, 1);
                 c.materialize();
@@ -171,35 +171,35 @@ final class Exec2 {
                     c.eflags &= ~ZF;
                 }
             }
-            case H.SETCC -> c.writeE(0, c.cond(c.cur.dSub) ? 1 : 0);
-            case H.CMOVCC -> {
+            case HandlerId.SETCC -> c.writeE(0, c.cond(c.cur.dSub) ? 1 : 0);
+            case HandlerId.CMOVCC -> {
                 int v = c.readE(sz);
                 if (c.cond(c.cur.dSub)) c.setReg(c.cur.dReg, sz, v);
             }
-            case H.ENTER -> enter(c, sz);
-            case H.LEAVE -> {
+            case HandlerId.ENTER -> enter(c, sz);
+            case HandlerId.LEAVE -> {
                 int bp = c.stack32 ? c.reg[EBP] : c.reg[EBP] & 0xFFFF;
                 int v = sz == 2 ? c.rd32(SS, bp) : c.rd16(SS, bp);
                 c.setSp(bp + (sz == 2 ? 4 : 2));
                 if (!c.stack32) c.reg[ESP] = (c.reg[ESP] & 0xFFFF0000) | ((bp + (sz == 2 ? 4 : 2)) & 0xFFFF);
                 c.setReg(EBP, sz, v);
             }
-            case H.LxS -> {
+            case HandlerId.LxS -> {
                 int off = c.rd(c.cur.dSeg, c.eaOff, sz);
                 int sel = c.rd16(c.cur.dSeg, c.eaOff + (sz == 2 ? 4 : 2));
                 c.loadSeg(c.cur.dSub, sel);
                 c.setReg(c.cur.dReg, sz, off);
                 if (c.cur.dSub == SS) c.inhibitIrq = true;
             }
-            case H.MOVZX_Eb -> c.setReg(c.cur.dReg, sz, c.readE(0));
-            case H.MOVZX_Ew -> c.setReg(c.cur.dReg, sz, c.readE(1));
-            case H.MOVSX_Eb -> c.setReg(c.cur.dReg, sz, (byte) c.readE(0));
-            case H.MOVSX_Ew -> c.setReg(c.cur.dReg, sz, (short) c.readE(1));
-            case H.BSWAP -> {
+            case HandlerId.MOVZX_Eb -> c.setReg(c.cur.dReg, sz, c.readE(0));
+            case HandlerId.MOVZX_Ew -> c.setReg(c.cur.dReg, sz, c.readE(1));
+            case HandlerId.MOVSX_Eb -> c.setReg(c.cur.dReg, sz, (byte) c.readE(0));
+            case HandlerId.MOVSX_Ew -> c.setReg(c.cur.dReg, sz, (short) c.readE(1));
+            case HandlerId.BSWAP -> {
                 if (sz == 2) c.reg[c.cur.dSub] = Integer.reverseBytes(c.reg[c.cur.dSub]);
                 else c.setReg(c.cur.dSub, 1, 0); // undefined for 16-bit operands; a P6 clears the word
             }
-            case H.XADD_Eb -> {
+            case HandlerId.XADD_Eb -> {
                 int d = c.readEw(0);
                 int s = c.getReg8(c.cur.dReg);
                 int r = c.alu(0, d, s, 0);
@@ -212,7 +212,7 @@ final class Exec2 {
                     c.setReg8(c.cur.dReg, d);
                 }
             }
-            case H.XADD_Ev -> {
+            case HandlerId.XADD_Ev -> {
                 int d = c.readEw(sz);
                 int s = c.getReg(c.cur.dReg, sz);
                 int r = c.alu(0, d, s, sz);
@@ -224,9 +224,9 @@ final class Exec2 {
                     c.setReg(c.cur.dReg, sz, d);
                 }
             }
-            case H.CMPXCHG_Eb -> cmpxchg(c, 0);
-            case H.CMPXCHG_Ev -> cmpxchg(c, sz);
-            case H.CMPXCHG8B -> {
+            case HandlerId.CMPXCHG_Eb -> cmpxchg(c, 0);
+            case HandlerId.CMPXCHG_Ev -> cmpxchg(c, sz);
+            case HandlerId.CMPXCHG8B -> {
                 // both halves are checked for writing before anything changes, low half first
                 int lo = c.rdw(c.cur.dSeg, c.eaOff, 2);
                 int hi = c.rdw(c.cur.dSeg, c.eaOff + 4, 2);
@@ -243,9 +243,9 @@ final class Exec2 {
                     c.eflags &= ~ZF;
                 }
             }
-            case H.BT_EvGv -> bitOp(c, sz, c.cur.dSub, c.getReg(c.cur.dReg, sz), true);
-            case H.BT_EvIb -> bitOp(c, sz, c.cur.dSub, c.cur.dImm & 0xFF, false);
-            case H.BSF, H.BSR -> {
+            case HandlerId.BT_EvGv -> bitOp(c, sz, c.cur.dSub, c.getReg(c.cur.dReg, sz), true);
+            case HandlerId.BT_EvIb -> bitOp(c, sz, c.cur.dSub, c.cur.dImm & 0xFF, false);
+            case HandlerId.BSF, HandlerId.BSR -> {
                 int v = c.readE(sz);
                 if (sz == 1) v &= 0xFFFF;
                 c.materialize();
@@ -253,40 +253,40 @@ final class Exec2 {
                     c.eflags |= ZF;
                 } else {
                     c.eflags &= ~ZF;
-                    int idx = c.cur.dHandler == H.BSF ? Integer.numberOfTrailingZeros(v)
+                    int idx = c.cur.dHandler == HandlerId.BSF ? Integer.numberOfTrailingZeros(v)
                             : 31 - Integer.numberOfLeadingZeros(v);
                     c.setReg(c.cur.dReg, sz, idx);
                 }
             }
-            case H.SHLD -> shld(c, sz, c.cur.dSub == 1 ? c.reg[ECX] : c.cur.dImm, true);
-            case H.SHRD -> shld(c, sz, c.cur.dSub == 1 ? c.reg[ECX] : c.cur.dImm, false);
-            case H.CPUID -> c.cpuid();
-            case H.RDTSC -> {
+            case HandlerId.SHLD -> shld(c, sz, c.cur.dSub == 1 ? c.reg[ECX] : c.cur.dImm, true);
+            case HandlerId.SHRD -> shld(c, sz, c.cur.dSub == 1 ? c.reg[ECX] : c.cur.dImm, false);
+            case HandlerId.CPUID -> c.cpuid();
+            case HandlerId.RDTSC -> {
                 if ((c.cr4 & Cpu.CR4_TSD) != 0 && c.cpl != 0 && c.protectedMode()) throw c.gp(0);
                 long t = c.readTsc();
                 c.reg[EAX] = (int) t;
                 c.reg[EDX] = (int) (t >>> 32);
             }
-            case H.RDMSR -> {
+            case HandlerId.RDMSR -> {
                 requireCpl0(c);
                 long v = Msr.read(c, c.reg[ECX]);
                 c.reg[EAX] = (int) v;
                 c.reg[EDX] = (int) (v >>> 32);
             }
-            case H.WRMSR -> {
+            case HandlerId.WRMSR -> {
                 requireCpl0(c);
                 Msr.write(c, c.reg[ECX], ((long) c.reg[EDX] << 32) | (c.reg[EAX] & 0xFFFFFFFFL));
             }
-            case H.WAIT -> {
+            case HandlerId.WAIT -> {
                 if ((c.cr0 & (Cpu.CR0_MP | Cpu.CR0_TS)) == (Cpu.CR0_MP | Cpu.CR0_TS)) throw c.fault(7);
                 FpuGlue.checkPending(c);
             }
-            case H.FPU -> FpuGlue.execute(c);
-            case H.CLTS -> {
+            case HandlerId.FPU -> FpuGlue.execute(c);
+            case HandlerId.CLTS -> {
                 requireCpl0(c);
                 c.cr0 &= ~Cpu.CR0_TS;
             }
-            case H.MOV_RdCd -> {
+            case HandlerId.MOV_RdCd -> {
                 requireCpl0(c);
                 int v;
                 switch (c.cur.dReg) {
@@ -298,7 +298,7 @@ final class Exec2 {
                 }
                 c.reg[c.cur.dRm] = v;
             }
-            case H.MOV_CdRd -> {
+            case HandlerId.MOV_CdRd -> {
                 requireCpl0(c);
                 int v = c.reg[c.cur.dRm];
                 switch (c.cur.dReg) {
@@ -309,12 +309,12 @@ final class Exec2 {
                     default -> throw c.ud();
                 }
             }
-            case H.MOV_RdDd -> {
+            case HandlerId.MOV_RdDd -> {
                 requireCpl0(c);
                 int r = debugReg(c, c.cur.dReg);
                 c.reg[c.cur.dRm] = c.dr[r];
             }
-            case H.MOV_DdRd -> {
+            case HandlerId.MOV_DdRd -> {
                 requireCpl0(c);
                 int r = debugReg(c, c.cur.dReg);
                 int v = c.reg[c.cur.dRm];
@@ -322,11 +322,11 @@ final class Exec2 {
                 else if (r == 7) v = (v & ~0x2000 & 0xFFFF23FF) | 0x400;
                 c.dr[r] = v;
             }
-            case H.GRP6 -> SystemOps.grp6(c, sz);
-            case H.GRP7 -> SystemOps.grp7(c, sz);
-            case H.LAR -> SystemOps.lar(c, sz);
-            case H.LSL -> SystemOps.lsl(c, sz);
-            default -> throw new IllegalStateException("no handler for " + H.NAMES[c.cur.dHandler]);
+            case HandlerId.GRP6 -> SystemOps.grp6(c, sz);
+            case HandlerId.GRP7 -> SystemOps.grp7(c, sz);
+            case HandlerId.LAR -> SystemOps.lar(c, sz);
+            case HandlerId.LSL -> SystemOps.lsl(c, sz);
+            default -> throw new IllegalStateException("no handler for " + HandlerId.NAMES[c.cur.dHandler]);
         }
     }
 

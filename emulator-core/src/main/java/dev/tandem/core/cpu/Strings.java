@@ -32,7 +32,7 @@ final class Strings {
             c.icount++;
             return true;
         }
-        boolean condRep = h == H.CMPS || h == H.SCAS;
+        boolean condRep = h == HandlerId.CMPS || h == HandlerId.SCAS;
         for (;;) {
             int count = a32 ? c.reg[ECX] : c.reg[ECX] & 0xFFFF;
             if (count == 0) {
@@ -70,22 +70,22 @@ final class Strings {
 
     private static void once(Cpu c, int h, int sz, int delta, boolean a32, int srcSeg) {
         switch (h) {
-            case H.MOVS: {
+            case HandlerId.MOVS: {
                 int v = c.rd(srcSeg, si(c, a32), sz);
                 c.wr(ES, di(c, a32), sz, v);
                 advance(c, ESI, delta, a32);
                 advance(c, EDI, delta, a32);
                 break;
             }
-            case H.STOS:
+            case HandlerId.STOS:
                 c.wr(ES, di(c, a32), sz, c.reg[EAX]);
                 advance(c, EDI, delta, a32);
                 break;
-            case H.LODS:
+            case HandlerId.LODS:
                 c.setReg(EAX, sz, c.rd(srcSeg, si(c, a32), sz));
                 advance(c, ESI, delta, a32);
                 break;
-            case H.CMPS: {
+            case HandlerId.CMPS: {
                 int a = c.rd(srcSeg, si(c, a32), sz);
                 int b = c.rd(ES, di(c, a32), sz);
                 c.alu(7, a, b, sz);
@@ -93,13 +93,13 @@ final class Strings {
                 advance(c, EDI, delta, a32);
                 break;
             }
-            case H.SCAS: {
+            case HandlerId.SCAS: {
                 int b = c.rd(ES, di(c, a32), sz);
                 c.alu(7, c.reg[EAX], b, sz);
                 advance(c, EDI, delta, a32);
                 break;
             }
-            case H.INS: {
+            case HandlerId.INS: {
                 int port = c.reg[EDX] & 0xFFFF;
                 int bytes = sz == 2 ? 4 : sz == 1 ? 2 : 1;
                 c.checkIoPermission(port, bytes);
@@ -110,7 +110,7 @@ final class Strings {
                 advance(c, EDI, delta, a32);
                 break;
             }
-            case H.OUTS: {
+            case HandlerId.OUTS: {
                 int port = c.reg[EDX] & 0xFFFF;
                 int bytes = sz == 2 ? 4 : sz == 1 ? 2 : 1;
                 c.checkIoPermission(port, bytes);
