@@ -78,10 +78,8 @@ public final class Cpu {
     public final IoBus io;
     private InterruptController pic;
     private final CpuFault fault = new CpuFault();
-    static final java.lang.invoke.VarHandle SHORT = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(
-            short[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
-    static final java.lang.invoke.VarHandle INT = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(
-            int[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+    /** The memory path: segment checks, TLB, page walk (see {@link Mmu}). */
+    final Mmu mmu;
     /** Time stamp counter source; the machine routes it through the nondeterminism boundary. */
     private java.util.function.LongSupplier tscSource = () -> icount;
     private FpuUnit fpu;
@@ -100,8 +98,8 @@ public final class Cpu {
     public Cpu(PhysicalMemory mem, IoBus io) {
         this.mem = mem;
         this.io = io;
-        this.ram = mem.ram;
-        mem.setMappingListener(this::flushTlbAll);
+        this.mmu = new Mmu(this, mem);
+        mem.setMappingListener(mmu::flushTlbAll);
         mem.setWriteListener(this::codeWriteListener);
         reset();
     }
@@ -234,7 +232,7 @@ public final class Cpu {
         } else if (v86()) {
             cpl = 3;
         }
-        selectTlb();
+        mmu.selectTlb(cpl);
     }
 
     // ================================================================== flags (lazy)
@@ -551,369 +549,39 @@ public final class Cpu {
         return fault(6);
     }
 
-    // ================================================================== software TLB
-
-    private static final int TLB_BITS = 12;
-    private static final int TLB_SIZE = 1 << TLB_BITS;
-    private static final int TLB_MASK = TLB_SIZE - 1;
-    private final byte[] ram;
-    // tags hold (linear page number); -1 is invalid
-    private final int[] rtagS = new int[TLB_SIZE], wtagS = new int[TLB_SIZE], rtagU = new int[TLB_SIZE],
-            wtagU = new int[TLB_SIZE];
-    private final int[] tlbPhys = new int[TLB_SIZE];
-    private final boolean[] tlbGlobal = new boolean[TLB_SIZE];
-    private int[] rtag = rtagS, wtag = wtagS;
-
-    private void selectTlb() {
-        if (cpl == 3) {
-            rtag = rtagU;
-            wtag = wtagU;
-        } else {
-            rtag = rtagS;
-            wtag = wtagS;
-        }
-    }
-
+    /** Drops every TLB entry (after the memory map or paging state changed outside the CPU). */
     public void flushTlbAll() {
-        java.util.Arrays.fill(rtagS, -1);
-        java.util.Arrays.fill(wtagS, -1);
-        java.util.Arrays.fill(rtagU, -1);
-        java.util.Arrays.fill(wtagU, -1);
-        java.util.Arrays.fill(tlbGlobal, false);
-    }
-
-    /** CR3 load: drops all non-global translations. */
-    void flushTlbNonGlobal() {
-        if ((cr4 & CR4_PGE) == 0) {
-            flushTlbAll();
-            return;
-        }
-        for (int i = 0; i < TLB_SIZE; i++) {
-            if (!tlbGlobal[i]) {
-                rtagS[i] = wtagS[i] = rtagU[i] = wtagU[i] = -1;
-            }
-        }
-    }
-
-    void invlpg(int lin) {
-        int i = (lin >>> 12) & TLB_MASK;
-        rtagS[i] = wtagS[i] = rtagU[i] = wtagU[i] = -1;
-        tlbGlobal[i] = false;
-    }
-
-    /**
-     * Translates a linear address for an access by the current privilege level (or a supervisor
-     * access when {@code sup}), walking the page tables, setting accessed/dirty bits, raising #PF,
-     * and filling the TLB when the page is plain RAM.
-     */
-    int translate(int lin, boolean write, boolean sup) {
-        boolean user = !sup && cpl == 3;
-        int phys;
-        boolean global = false;
-        boolean rw = true, us = true, dirty = true;
-        boolean wp = (cr0 & CR0_WP) != 0;
-        int a20 = mem.a20Mask();
-        if ((cr0 & CR0_PG) == 0) {
-            phys = lin & a20;
-        } else {
-            int pdeAddr = ((cr3 & 0xFFFFF000) | ((lin >>> 20) & 0xFFC)) & a20;
-            int pde = mem.read32(pdeAddr);
-            if ((pde & 1) == 0) throw pageFault(lin, write, user, false);
-            if ((pde & 0x80) != 0 && (cr4 & CR4_PSE) != 0) {
-                rw = (pde & 2) != 0;
-                us = (pde & 4) != 0;
-                checkPagePerm(lin, write, user, rw, us, wp);
-                int want = pde | 0x20 | (write ? 0x40 : 0);
-                if (want != pde) mem.write32(pdeAddr, want);
-                dirty = (want & 0x40) != 0;
-                phys = ((pde & 0xFFC00000) | (lin & 0x3FF000) | (lin & 0xFFF)) & a20;
-                global = (pde & 0x100) != 0 && (cr4 & CR4_PGE) != 0;
-            } else {
-                int pteAddr = ((pde & 0xFFFFF000) | ((lin >>> 10) & 0xFFC)) & a20;
-                int pte = mem.read32(pteAddr);
-                if ((pte & 1) == 0) throw pageFault(lin, write, user, false);
-                rw = (pde & 2) != 0 && (pte & 2) != 0;
-                us = (pde & 4) != 0 && (pte & 4) != 0;
-                checkPagePerm(lin, write, user, rw, us, wp);
-                if ((pde & 0x20) == 0) mem.write32(pdeAddr, pde | 0x20);
-                int want = pte | 0x20 | (write ? 0x40 : 0);
-                if (want != pte) mem.write32(pteAddr, want);
-                dirty = (want & 0x40) != 0;
-                phys = ((pte & 0xFFFFF000) | (lin & 0xFFF)) & a20;
-                global = (pte & 0x100) != 0 && (cr4 & CR4_PGE) != 0;
-            }
-        }
-        if (mem.isDirectReadable(phys)) {
-            int page = lin >>> 12;
-            int i = page & TLB_MASK;
-            int ppage = phys & 0xFFFFF000;
-            if (tlbPhys[i] != ppage || (rtagS[i] != page && rtagU[i] != page)) {
-                rtagS[i] = wtagS[i] = rtagU[i] = wtagU[i] = -1;
-                tlbPhys[i] = ppage;
-            }
-            tlbGlobal[i] = global;
-            boolean direct = dirty && mem.isDirectWritable(phys);
-            if (user) {
-                if (us) {
-                    rtagU[i] = page;
-                    if (direct && rw) wtagU[i] = page;
-                }
-            } else {
-                rtagS[i] = page;
-                if (direct && (rw || !wp)) wtagS[i] = page;
-            }
-        }
-        return phys;
-    }
-
-    private void checkPagePerm(int lin, boolean write, boolean user, boolean writable, boolean userOk,
-                               boolean wp) {
-        if (user) {
-            if (!userOk || (write && !writable)) throw pageFault(lin, write, true, true);
-        } else if (write && !writable && wp) {
-            throw pageFault(lin, true, false, true);
-        }
-    }
-
-    private CpuFault pageFault(int lin, boolean write, boolean user, boolean present) {
-        cr2 = lin;
-        return fault(14, (present ? 1 : 0) | (write ? 2 : 0) | (user ? 4 : 0));
-    }
-
-
-    // ---- linear access by the current privilege level
-
-    int lrd8(int lin) {
-        int i = (lin >>> 12) & TLB_MASK;
-        if (rtag[i] == (lin >>> 12)) return ram[tlbPhys[i] | (lin & 0xFFF)] & 0xFF;
-        return mem.read8(translate(lin, false, false));
-    }
-
-    int lrd16(int lin) {
-        int i = (lin >>> 12) & TLB_MASK;
-        if (rtag[i] == (lin >>> 12) && (lin & 0xFFF) <= 0xFFE) {
-            int p = tlbPhys[i] | (lin & 0xFFF);
-            return (ram[p] & 0xFF) | ((ram[p + 1] & 0xFF) << 8);
-        }
-        if ((lin & 0xFFF) == 0xFFF) return lrd8(lin) | (lrd8(lin + 1) << 8);
-        return mem.read16(translate(lin, false, false));
-    }
-
-    int lrd32(int lin) {
-        int i = (lin >>> 12) & TLB_MASK;
-        if (rtag[i] == (lin >>> 12) && (lin & 0xFFF) <= 0xFFC) {
-            return (int) INT.get(ram, tlbPhys[i] | (lin & 0xFFF));
-        }
-        if ((lin & 0xFFF) > 0xFFC) {
-            // crossing a page: translate both pages before reading (all-or-nothing)
-            int b0 = lrd8(lin), b1 = lrd8(lin + 1), b2 = lrd8(lin + 2), b3 = lrd8(lin + 3);
-            return b0 | (b1 << 8) | (b2 << 16) | (b3 << 24);
-        }
-        return mem.read32(translate(lin, false, false));
-    }
-
-    void lwr8(int lin, int v) {
-        int i = (lin >>> 12) & TLB_MASK;
-        if (wtag[i] == (lin >>> 12)) {
-            ram[tlbPhys[i] | (lin & 0xFFF)] = (byte) v;
-            return;
-        }
-        int p = translate(lin, true, false);
-        mem.write8(p, v);
-    }
-
-    void lwr16(int lin, int v) {
-        int i = (lin >>> 12) & TLB_MASK;
-        if (wtag[i] == (lin >>> 12) && (lin & 0xFFF) <= 0xFFE) {
-            SHORT.set(ram, tlbPhys[i] | (lin & 0xFFF), (short) v);
-            return;
-        }
-        if ((lin & 0xFFF) == 0xFFF) {
-            int p0 = translate(lin, true, false);
-            int p1 = translate(lin + 1, true, false);
-            mem.write8(p0, v);
-            mem.write8(p1, v >>> 8);
-            return;
-        }
-        int p = translate(lin, true, false);
-        mem.write16(p, v);
-    }
-
-    void lwr32(int lin, int v) {
-        int i = (lin >>> 12) & TLB_MASK;
-        if (wtag[i] == (lin >>> 12) && (lin & 0xFFF) <= 0xFFC) {
-            INT.set(ram, tlbPhys[i] | (lin & 0xFFF), v);
-            return;
-        }
-        if ((lin & 0xFFF) > 0xFFC) {
-            int p0 = translate(lin, true, false);
-            int p1 = translate((lin | 0xFFF) + 1, true, false); // first byte of the second page (CR2 on a fault)
-            int n0 = 0x1000 - (lin & 0xFFF);
-            for (int k = 0; k < 4; k++) {
-                int p = k < n0 ? p0 + k : (p1 & 0xFFFFF000) + (k - n0);
-                mem.write8(p, v >>> (8 * k));
-            }
-            return;
-        }
-        int p = translate(lin, true, false);
-        mem.write32(p, v);
-    }
-
-
-    // ---- supervisor (implicit) accesses: descriptor tables, TSS, IDT
-
-    int sysRd8(int lin) {
-        return mem.read8(translate(lin, false, true));
-    }
-
-    int sysRd16(int lin) {
-        return sysRd8(lin) | (sysRd8(lin + 1) << 8);
-    }
-
-    int sysRd32(int lin) {
-        if ((lin & 0xFFF) <= 0xFFC) return mem.read32(translate(lin, false, true));
-        return sysRd16(lin) | (sysRd16(lin + 2) << 16);
-    }
-
-    void sysWr8(int lin, int v) {
-        int p = translate(lin, true, true);
-        mem.write8(p, v);
-    }
-
-    void sysWr16(int lin, int v) {
-        sysWr8(lin, v);
-        sysWr8(lin + 1, v >>> 8);
-    }
-
-    void sysWr32(int lin, int v) {
-        sysWr16(lin, v);
-        sysWr16(lin + 2, v >>> 16);
-    }
-
-    // ================================================================== segmented access
-
-    /** Checks a data access of {@code size} bytes at {@code off} in segment {@code s}. */
-    void checkSeg(int s, int off, int size, boolean write) {
-        int limit = segLimit[s];
-        // fast accept: a 4 GiB expand-up writable data segment (flat models); an access wrapping past
-        // 2^32 is not checked here
-        if (limit == -1 && (segAttr[s] & 0x1E) == 0x12 && segUsable[s]) return;
-        if (size > 1 && Integer.compareUnsigned(off, limit) <= 0 && Integer.compareUnsigned(off + size - 1, limit) > 0
-                && segUsable[s] && (segAttr[s] & 0x1C) != 0x14) {
-            straddleFaults++;
-        }
-        int attr = segAttr[s];
-        if (!segUsable[s]) throw s == SS ? fault(12, 0) : gp(0);
-        if ((attr & 0x1C) == 0x14) {
-            // expand-down data segment: valid offsets are limit+1 .. 0xFFFF or 0xFFFFFFFF
-            int upper = (attr & 0x4000) != 0 ? 0xFFFFFFFF : 0xFFFF;
-            if (Integer.compareUnsigned(off, limit) <= 0
-                    || Integer.compareUnsigned(off + size - 1, upper) > 0
-                    || Integer.compareUnsigned(off, off + size - 1) > 0) {
-                throw s == SS ? fault(12, 0) : gp(0);
-            }
-        } else if (Integer.compareUnsigned(off, limit) > 0
-                || Integer.compareUnsigned(off + size - 1, limit) > 0
-                || (size > 1 && Integer.compareUnsigned(off + size - 1, off) < 0)) {
-            throw s == SS ? fault(12, 0) : gp(0);
-        }
-        if (protectedMode() && !v86()) {
-            if (write) {
-                // code segments and read-only data are not writable
-                if ((attr & 0x8) != 0 || (attr & 0x2) == 0) throw gp(0);
-            } else if ((attr & 0xA) == 0x8) {
-                throw gp(0); // execute-only code
-            }
-        }
-    }
-
-    int rd8(int s, int off) {
-        checkSeg(s, off, 1, false);
-        return lrd8(segBase[s] + off);
-    }
-
-    int rd16(int s, int off) {
-        checkSeg(s, off, 2, false);
-        return lrd16(segBase[s] + off);
-    }
-
-    int rd32(int s, int off) {
-        checkSeg(s, off, 4, false);
-        return lrd32(segBase[s] + off);
-    }
-
-    int rd(int s, int off, int sz) {
-        return sz == 2 ? rd32(s, off) : sz == 1 ? rd16(s, off) : rd8(s, off);
-    }
-
-    /**
-     * Read with write intent, for read-modify-write instructions: checks the segment and every page
-     * for writing before reading, so a protection fault is raised (as a write) before anything of
-     * the instruction takes effect, flags included.
-     */
-    int rdw(int s, int off, int sz) {
-        int n = sz == 2 ? 4 : sz == 1 ? 2 : 1;
-        checkSeg(s, off, n, true);
-        int lin = segBase[s] + off;
-        int i = (lin >>> 12) & TLB_MASK;
-        if (wtag[i] == (lin >>> 12) && (lin & 0xFFF) <= 0x1000 - n) {
-            int p = tlbPhys[i] | (lin & 0xFFF);
-            return sz == 2 ? (int) INT.get(ram, p) : sz == 1 ? (short) SHORT.get(ram, p) & 0xFFFF : ram[p] & 0xFF;
-        }
-        translate(lin, true, false);
-        if ((((lin + n - 1) ^ lin) >>> 12) != 0) translate((lin | 0xFFF) + 1, true, false);
-        return sz == 2 ? lrd32(lin) : sz == 1 ? lrd16(lin) : lrd8(lin);
-    }
-
-    void wr8(int s, int off, int v) {
-        checkSeg(s, off, 1, true);
-        lwr8(segBase[s] + off, v);
-    }
-
-    void wr16(int s, int off, int v) {
-        checkSeg(s, off, 2, true);
-        lwr16(segBase[s] + off, v);
-    }
-
-    void wr32(int s, int off, int v) {
-        checkSeg(s, off, 4, true);
-        lwr32(segBase[s] + off, v);
-    }
-
-    void wr(int s, int off, int sz, int v) {
-        if (sz == 2) wr32(s, off, v);
-        else if (sz == 1) wr16(s, off, v);
-        else wr8(s, off, v);
+        mmu.flushTlbAll();
     }
 
     /** Public accessors for devices and the FPU: segment-relative reads and writes with all checks. */
     public int readMem8(int s, int off) {
-        return rd8(s, off);
+        return mmu.rd8(s, off);
     }
 
     public int readMem16(int s, int off) {
-        return rd16(s, off);
+        return mmu.rd16(s, off);
     }
 
     public int readMem32(int s, int off) {
-        return rd32(s, off);
+        return mmu.rd32(s, off);
     }
 
     public void writeMem8(int s, int off, int v) {
-        wr8(s, off, v);
+        mmu.wr8(s, off, v);
     }
 
     public void writeMem16(int s, int off, int v) {
-        wr16(s, off, v);
+        mmu.wr16(s, off, v);
     }
 
     public void writeMem32(int s, int off, int v) {
-        wr32(s, off, v);
+        mmu.wr32(s, off, v);
     }
 
     /** Linear-address read as the CPU would do it (for debuggers and tests); may raise #PF. */
     public int readLinear8(int lin) {
-        return lrd8(lin);
+        return mmu.lrd8(lin);
     }
 
     // ================================================================== decoding
@@ -934,7 +602,7 @@ public final class Cpu {
         int off = eip + fetchCount - 1;
         if (!code32) off &= 0xFFFF;
         if (Integer.compareUnsigned(off, segLimit[CS]) > 0) throw gp(0);
-        return lrd8(segBase[CS] + off);
+        return mmu.lrd8(segBase[CS] + off);
     }
 
     private int fetch16() {
@@ -1190,9 +858,9 @@ public final class Cpu {
     /** Finds or builds the block at CS:EIP; -1 when the instruction must go through {@link #step}. */
     private int findBlock() {
         int lin = segBase[CS] + eip;
-        int ti = (lin >>> 12) & TLB_MASK;
-        if (rtag[ti] != (lin >>> 12)) return -1; // let step() translate (and fault) first
-        int phys = tlbPhys[ti] | (lin & 0xFFF);
+        int ti = (lin >>> 12) & Mmu.TLB_MASK;
+        if (mmu.rtag[ti] != (lin >>> 12)) return -1; // let step() translate (and fault) first
+        int phys = mmu.tlbPhys[ti] | (lin & 0xFFF);
         int mode = code32 ? 2 : 1;
         int idx = ((phys * 0x9E3779B1) >>> (32 - BT_BITS)) ^ mode;
         if (btMode[idx] == mode && btPhys[idx] == phys && btGen[idx] == pageGen[phys >>> 12]) {
@@ -1476,10 +1144,10 @@ public final class Cpu {
             case HandlerId.MOV_EvIz: writeE(sz, cur.dImm); break;
             case HandlerId.MOV_ZbIb: setReg8(cur.dSub, cur.dImm); break;
             case HandlerId.MOV_ZvIv: setReg(cur.dSub, sz, cur.dImm); break;
-            case HandlerId.MOV_ALOb: setReg8(EAX, rd8(cur.dSeg, moffs())); break;
-            case HandlerId.MOV_eAXOv: setReg(EAX, sz, rd(cur.dSeg, moffs(), sz)); break;
-            case HandlerId.MOV_ObAL: wr8(cur.dSeg, moffs(), reg[EAX]); break;
-            case HandlerId.MOV_OveAX: wr(cur.dSeg, moffs(), sz, reg[EAX]); break;
+            case HandlerId.MOV_ALOb: setReg8(EAX, mmu.rd8(cur.dSeg, moffs())); break;
+            case HandlerId.MOV_eAXOv: setReg(EAX, sz, mmu.rd(cur.dSeg, moffs(), sz)); break;
+            case HandlerId.MOV_ObAL: mmu.wr8(cur.dSeg, moffs(), reg[EAX]); break;
+            case HandlerId.MOV_OveAX: mmu.wr(cur.dSeg, moffs(), sz, reg[EAX]); break;
             case HandlerId.LEA: setReg(cur.dReg, sz, eaOff); break;
             case HandlerId.NOP:
             case HandlerId.NOP_Ev:
@@ -1572,10 +1240,10 @@ public final class Cpu {
         switch (cur.dHandler) {
             case HandlerId.MOV_EvGv32:
                 if (cur.dMod == 3) reg[cur.dRm] = reg[cur.dReg];
-                else wr32(cur.dSeg, eaOff, reg[cur.dReg]);
+                else mmu.wr32(cur.dSeg, eaOff, reg[cur.dReg]);
                 break;
             case HandlerId.MOV_GvEv32:
-                reg[cur.dReg] = cur.dMod == 3 ? reg[cur.dRm] : rd32(cur.dSeg, eaOff);
+                reg[cur.dReg] = cur.dMod == 3 ? reg[cur.dRm] : mmu.rd32(cur.dSeg, eaOff);
                 break;
             case HandlerId.ALU_EvGv32: {
                 int op = cur.dSub;
@@ -1583,13 +1251,13 @@ public final class Cpu {
                     int r = alu32(op, reg[cur.dRm], reg[cur.dReg]);
                     if (op != 7) reg[cur.dRm] = r;
                 } else {
-                    int r = alu32(op, op != 7 ? rdw(cur.dSeg, eaOff, 2) : rd32(cur.dSeg, eaOff), reg[cur.dReg]);
-                    if (op != 7) wr32(cur.dSeg, eaOff, r);
+                    int r = alu32(op, op != 7 ? mmu.rdw(cur.dSeg, eaOff, 2) : mmu.rd32(cur.dSeg, eaOff), reg[cur.dReg]);
+                    if (op != 7) mmu.wr32(cur.dSeg, eaOff, r);
                 }
                 break;
             }
             case HandlerId.ALU_GvEv32: {
-                int r = alu32(cur.dSub, reg[cur.dReg], cur.dMod == 3 ? reg[cur.dRm] : rd32(cur.dSeg, eaOff));
+                int r = alu32(cur.dSub, reg[cur.dReg], cur.dMod == 3 ? reg[cur.dRm] : mmu.rd32(cur.dSeg, eaOff));
                 if (cur.dSub != 7) reg[cur.dReg] = r;
                 break;
             }
@@ -1599,13 +1267,13 @@ public final class Cpu {
                     int r = alu32(op, reg[cur.dRm], cur.dImm);
                     if (op != 7) reg[cur.dRm] = r;
                 } else {
-                    int r = alu32(op, op != 7 ? rdw(cur.dSeg, eaOff, 2) : rd32(cur.dSeg, eaOff), cur.dImm);
-                    if (op != 7) wr32(cur.dSeg, eaOff, r);
+                    int r = alu32(op, op != 7 ? mmu.rdw(cur.dSeg, eaOff, 2) : mmu.rd32(cur.dSeg, eaOff), cur.dImm);
+                    if (op != 7) mmu.wr32(cur.dSeg, eaOff, r);
                 }
                 break;
             }
             case HandlerId.TEST_EvGv32: {
-                int r = (cur.dMod == 3 ? reg[cur.dRm] : rd32(cur.dSeg, eaOff)) & reg[cur.dReg];
+                int r = (cur.dMod == 3 ? reg[cur.dRm] : mmu.rd32(cur.dSeg, eaOff)) & reg[cur.dReg];
                 lfDst = 0;
                 lfSrc = 0;
                 lfRes = r;
@@ -1635,7 +1303,7 @@ public final class Cpu {
                 if (cur.dReg > 5) throw ud();
                 // to memory always 16 bits; to a register, 32-bit operand size zero-extends
                 if (cur.dMod == 3) setReg(cur.dRm, sz, segSel[cur.dReg]);
-                else wr16(cur.dSeg, eaOff, segSel[cur.dReg]);
+                else mmu.wr16(cur.dSeg, eaOff, segSel[cur.dReg]);
                 break;
             }
             case HandlerId.MOV_SwEw: {
@@ -1711,7 +1379,7 @@ public final class Cpu {
             case HandlerId.SALC: setReg8(EAX, getCF() ? 0xFF : 0); break;
             case HandlerId.XLAT: {
                 int off = cur.dAddr32 ? reg[EBX] + (reg[EAX] & 0xFF) : (reg[EBX] + (reg[EAX] & 0xFF)) & 0xFFFF;
-                setReg8(EAX, rd8(cur.dSeg, off));
+                setReg8(EAX, mmu.rd8(cur.dSeg, off));
                 break;
             }
             case HandlerId.LOOP: {
@@ -1737,8 +1405,8 @@ public final class Cpu {
                 break;
             }
             case HandlerId.JMPF_Ep: {
-                int off = rd(cur.dSeg, eaOff, sz);
-                int sel = rd16(cur.dSeg, eaOff + (sz == 2 ? 4 : 2));
+                int off = mmu.rd(cur.dSeg, eaOff, sz);
+                int sel = mmu.rd16(cur.dSeg, eaOff + (sz == 2 ? 4 : 2));
                 farJump(sel, off, next);
                 next = eip;
                 break;
@@ -1750,8 +1418,8 @@ public final class Cpu {
                 break;
             }
             case HandlerId.CALLF_Ep: {
-                int off = rd(cur.dSeg, eaOff, sz);
-                int sel = rd16(cur.dSeg, eaOff + (sz == 2 ? 4 : 2));
+                int off = mmu.rd(cur.dSeg, eaOff, sz);
+                int sel = mmu.rd16(cur.dSeg, eaOff + (sz == 2 ? 4 : 2));
                 farCall(sel, off, sz, next);
                 next = eip;
                 break;
@@ -1818,18 +1486,18 @@ public final class Cpu {
 
     int readE(int sz) {
         if (cur.dMod == 3) return getReg(cur.dRm, sz);
-        return rd(cur.dSeg, eaOff, sz);
+        return mmu.rd(cur.dSeg, eaOff, sz);
     }
 
     /** The E operand of a read-modify-write instruction (see {@link #rdw}). */
     int readEw(int sz) {
         if (cur.dMod == 3) return getReg(cur.dRm, sz);
-        return rdw(cur.dSeg, eaOff, sz);
+        return mmu.rdw(cur.dSeg, eaOff, sz);
     }
 
     void writeE(int sz, int v) {
         if (cur.dMod == 3) setReg(cur.dRm, sz, v);
-        else wr(cur.dSeg, eaOff, sz, v);
+        else mmu.wr(cur.dSeg, eaOff, sz, v);
     }
 
     /** Checks a near branch target against the CS limit; returns it masked to the operand size. */
@@ -1854,10 +1522,10 @@ public final class Cpu {
         int n = sz == 2 ? 4 : 2;
         int sp = stack32 ? reg[ESP] - n : (reg[ESP] - n) & 0xFFFF;
         if (sz == 2) {
-            if (segPush) wr16(SS, sp, v);
-            else wr32(SS, sp, v);
+            if (segPush) mmu.wr16(SS, sp, v);
+            else mmu.wr32(SS, sp, v);
         } else {
-            wr16(SS, sp, v);
+            mmu.wr16(SS, sp, v);
         }
         setSp(sp);
     }
@@ -1871,7 +1539,7 @@ public final class Cpu {
     /** Reads the stack at SP + {@code offset} without moving SP. */
     int peek(int sz, int offset) {
         int sp = stack32 ? reg[ESP] + offset : (reg[ESP] + offset) & 0xFFFF;
-        return sz == 2 ? rd32(SS, sp) : rd16(SS, sp);
+        return sz == 2 ? mmu.rd32(SS, sp) : mmu.rd16(SS, sp);
     }
 
     void adjustSp(int n) {
@@ -1890,8 +1558,8 @@ public final class Cpu {
         for (int r = 0; r < 8; r++) {
             int a = stack32 ? sp - n * (r + 1) : (sp - n * (r + 1)) & 0xFFFF;
             int v = r == ESP ? sp : reg[r];
-            if (sz == 2) wr32(SS, a, v);
-            else wr16(SS, a, v);
+            if (sz == 2) mmu.wr32(SS, a, v);
+            else mmu.wr16(SS, a, v);
         }
         setSp(stack32 ? sp - 8 * n : (sp - 8 * n) & 0xFFFF);
     }
@@ -1958,10 +1626,10 @@ public final class Cpu {
         // 32-bit TSS only; the bitmap base is at offset 0x66
         if ((trAttr & 0xF) != 0x9 && (trAttr & 0xF) != 0xB) throw gp(0);
         if (Integer.compareUnsigned(trLimit, 0x67) < 0) throw gp(0);
-        int bmBase = sysRd16(trBase + 0x66);
+        int bmBase = mmu.sysRd16(trBase + 0x66);
         int byteOff = bmBase + (port >>> 3);
         if (Integer.compareUnsigned(byteOff + 1, trLimit) > 0) throw gp(0);
-        int bits = sysRd16(trBase + byteOff);
+        int bits = mmu.sysRd16(trBase + byteOff);
         int m = ((1 << bytes) - 1) << (port & 7);
         if ((bits & m) != 0) throw gp(0);
     }
@@ -1981,8 +1649,8 @@ public final class Cpu {
             limit = gdtrLimit;
         }
         if (Integer.compareUnsigned(index + 7, limit) > 0) throw fault(errVector, sel & 0xFFFC);
-        int lo = sysRd32(base + index);
-        int hi = sysRd32(base + index + 4);
+        int lo = mmu.sysRd32(base + index);
+        int hi = mmu.sysRd32(base + index + 4);
         return (lo & 0xFFFFFFFFL) | ((long) hi << 32);
     }
 
@@ -2006,7 +1674,7 @@ public final class Cpu {
         if ((d & (1L << 40)) == 0) {
             int base = (sel & 4) != 0 ? ldtrBase : gdtrBase;
             int a = base + (sel & 0xFFF8) + 5;
-            sysWr8(a, sysRd8(a) | 1);
+            mmu.sysWr8(a, mmu.sysRd8(a) | 1);
         }
     }
 
@@ -2128,11 +1796,11 @@ public final class Cpu {
             int sp1 = stack32 ? reg[ESP] - n : (reg[ESP] - n) & 0xFFFF;
             int sp2 = stack32 ? reg[ESP] - 2 * n : (reg[ESP] - 2 * n) & 0xFFFF;
             if (sz == 2) {
-                wr32(SS, sp1, oldCs);
-                wr32(SS, sp2, next);
+                mmu.wr32(SS, sp1, oldCs);
+                mmu.wr32(SS, sp2, next);
             } else {
-                wr16(SS, sp1, oldCs);
-                wr16(SS, sp2, next);
+                mmu.wr16(SS, sp1, oldCs);
+                mmu.wr16(SS, sp2, next);
             }
             setSp(sp2);
             loadSegmentReal(CS, sel);
@@ -2149,11 +1817,11 @@ public final class Cpu {
             int sp1 = stack32 ? reg[ESP] - n : (reg[ESP] - n) & 0xFFFF;
             int sp2 = stack32 ? reg[ESP] - 2 * n : (reg[ESP] - 2 * n) & 0xFFFF;
             if (sz == 2) {
-                wr32(SS, sp1, segSel[CS]);
-                wr32(SS, sp2, next);
+                mmu.wr32(SS, sp1, segSel[CS]);
+                mmu.wr32(SS, sp2, next);
             } else {
-                wr16(SS, sp1, segSel[CS]);
-                wr16(SS, sp2, next);
+                mmu.wr16(SS, sp1, segSel[CS]);
+                mmu.wr16(SS, sp2, next);
             }
             setSp(sp2);
             loadCs(sel, d, cpl);
@@ -2261,13 +1929,13 @@ public final class Cpu {
         if (!protectedMode()) {
             int off = vector * 4;
             if (Integer.compareUnsigned(off + 3, idtrLimit) > 0) throw gp(0);
-            int target = lrd16(idtrBase + off);
-            int sel = lrd16(idtrBase + off + 2);
+            int target = mmu.lrd16(idtrBase + off);
+            int sel = mmu.lrd16(idtrBase + off + 2);
             int f = getEflags();
             int sp1 = (reg[ESP] - 2) & 0xFFFF, sp2 = (reg[ESP] - 4) & 0xFFFF, sp3 = (reg[ESP] - 6) & 0xFFFF;
-            wr16(SS, sp1, f);
-            wr16(SS, sp2, segSel[CS]);
-            wr16(SS, sp3, eip);
+            mmu.wr16(SS, sp1, f);
+            mmu.wr16(SS, sp2, segSel[CS]);
+            mmu.wr16(SS, sp3, eip);
             setSp(sp3);
             eflags &= ~(IF | TF | AC | RF);
             loadSegmentReal(CS, sel);
@@ -2307,7 +1975,7 @@ public final class Cpu {
 
     void writeCr3(int v) {
         cr3 = v;
-        flushTlbNonGlobal();
+        mmu.flushTlbNonGlobal();
     }
 
     void writeCr4(int v) {

@@ -151,12 +151,12 @@ final class Exec2 {
                 int idx = c.getReg(c.cur.dReg, sz);
                 int lo, hi;
                 if (sz == 2) {
-                    lo = c.rd32(c.cur.dSeg, c.eaOff);
-                    hi = c.rd32(c.cur.dSeg, c.eaOff + 4);
+                    lo = c.mmu.rd32(c.cur.dSeg, c.eaOff);
+                    hi = c.mmu.rd32(c.cur.dSeg, c.eaOff + 4);
                 } else {
                     idx = (short) idx;
-                    lo = (short) c.rd16(c.cur.dSeg, c.eaOff);
-                    hi = (short) c.rd16(c.cur.dSeg, (c.eaOff + 2) & (c.cur.dAddr32 ? -1 : 0xFFFF));
+                    lo = (short) c.mmu.rd16(c.cur.dSeg, c.eaOff);
+                    hi = (short) c.mmu.rd16(c.cur.dSeg, (c.eaOff + 2) & (c.cur.dAddr32 ? -1 : 0xFFFF));
                 }
                 if (idx < lo || idx > hi) throw c.fault(5);
             }
@@ -179,14 +179,14 @@ final class Exec2 {
             case HandlerId.ENTER -> enter(c, sz);
             case HandlerId.LEAVE -> {
                 int bp = c.stack32 ? c.reg[EBP] : c.reg[EBP] & 0xFFFF;
-                int v = sz == 2 ? c.rd32(SS, bp) : c.rd16(SS, bp);
+                int v = sz == 2 ? c.mmu.rd32(SS, bp) : c.mmu.rd16(SS, bp);
                 c.setSp(bp + (sz == 2 ? 4 : 2));
                 if (!c.stack32) c.reg[ESP] = (c.reg[ESP] & 0xFFFF0000) | ((bp + (sz == 2 ? 4 : 2)) & 0xFFFF);
                 c.setReg(EBP, sz, v);
             }
             case HandlerId.LxS -> {
-                int off = c.rd(c.cur.dSeg, c.eaOff, sz);
-                int sel = c.rd16(c.cur.dSeg, c.eaOff + (sz == 2 ? 4 : 2));
+                int off = c.mmu.rd(c.cur.dSeg, c.eaOff, sz);
+                int sel = c.mmu.rd16(c.cur.dSeg, c.eaOff + (sz == 2 ? 4 : 2));
                 c.loadSeg(c.cur.dSub, sel);
                 c.setReg(c.cur.dReg, sz, off);
                 if (c.cur.dSub == SS) c.inhibitIrq = true;
@@ -228,16 +228,16 @@ final class Exec2 {
             case HandlerId.CMPXCHG_Ev -> cmpxchg(c, sz);
             case HandlerId.CMPXCHG8B -> {
                 // both halves are checked for writing before anything changes, low half first
-                int lo = c.rdw(c.cur.dSeg, c.eaOff, 2);
-                int hi = c.rdw(c.cur.dSeg, c.eaOff + 4, 2);
+                int lo = c.mmu.rdw(c.cur.dSeg, c.eaOff, 2);
+                int hi = c.mmu.rdw(c.cur.dSeg, c.eaOff + 4, 2);
                 c.materialize();
                 if (lo == c.reg[EAX] && hi == c.reg[EDX]) {
-                    c.wr32(c.cur.dSeg, c.eaOff, c.reg[EBX]);
-                    c.wr32(c.cur.dSeg, c.eaOff + 4, c.reg[ECX]);
+                    c.mmu.wr32(c.cur.dSeg, c.eaOff, c.reg[EBX]);
+                    c.mmu.wr32(c.cur.dSeg, c.eaOff + 4, c.reg[ECX]);
                     c.eflags |= ZF;
                 } else {
-                    c.wr32(c.cur.dSeg, c.eaOff, lo);
-                    c.wr32(c.cur.dSeg, c.eaOff + 4, hi);
+                    c.mmu.wr32(c.cur.dSeg, c.eaOff, lo);
+                    c.mmu.wr32(c.cur.dSeg, c.eaOff + 4, hi);
                     c.reg[EAX] = lo;
                     c.reg[EDX] = hi;
                     c.eflags &= ~ZF;
@@ -539,9 +539,9 @@ final class Exec2 {
         } else {
             bit = bitOff & (bits - 1);
         }
-        v = op != 0 ? c.rdw(c.cur.dSeg, off, sz) : c.rd(c.cur.dSeg, off, sz);
+        v = op != 0 ? c.mmu.rdw(c.cur.dSeg, off, sz) : c.mmu.rd(c.cur.dSeg, off, sz);
         c.setCFOnly(((v >>> bit) & 1) != 0);
-        if (op != 0) c.wr(c.cur.dSeg, off, sz, apply(op, v, bit));
+        if (op != 0) c.mmu.wr(c.cur.dSeg, off, sz, apply(op, v, bit));
     }
 
     private static int apply(int op, int v, int bit) {
@@ -572,26 +572,26 @@ final class Exec2 {
         int bp = c.reg[EBP];
         // compute every stack write first, then commit
         int a = c.stack32 ? sp - n : (sp - n) & 0xFFFF;
-        if (n == 4) c.wr32(SS, a, bp);
-        else c.wr16(SS, a, bp);
+        if (n == 4) c.mmu.wr32(SS, a, bp);
+        else c.mmu.wr16(SS, a, bp);
         int frame = a;
         int cur = a;
         if (level > 0) {
             int b = bp;
             for (int i = 1; i < level; i++) {
                 b = c.stack32 ? b - n : (b - n) & 0xFFFF;
-                int v = n == 4 ? c.rd32(SS, b) : c.rd16(SS, b);
+                int v = n == 4 ? c.mmu.rd32(SS, b) : c.mmu.rd16(SS, b);
                 cur = c.stack32 ? cur - n : (cur - n) & 0xFFFF;
-                if (n == 4) c.wr32(SS, cur, v);
-                else c.wr16(SS, cur, v);
+                if (n == 4) c.mmu.wr32(SS, cur, v);
+                else c.mmu.wr16(SS, cur, v);
             }
             cur = c.stack32 ? cur - n : (cur - n) & 0xFFFF;
-            if (n == 4) c.wr32(SS, cur, frame);
-            else c.wr16(SS, cur, frame);
+            if (n == 4) c.mmu.wr32(SS, cur, frame);
+            else c.mmu.wr16(SS, cur, frame);
         }
         int newSp = c.stack32 ? cur - size : (cur - size) & 0xFFFF;
         // the final stack pointer must be writable too
-        if (size > 0) c.checkSeg(SS, newSp, 1, true);
+        if (size > 0) c.mmu.checkSeg(SS, newSp, 1, true);
         c.setReg(EBP, sz, frame);
         if (!c.stack32) c.reg[EBP] = sz == 2 ? frame : (c.reg[EBP] & 0xFFFF0000) | (frame & 0xFFFF);
         c.setSp(newSp);

@@ -22,13 +22,13 @@ final class Gates {
         if (type == 0x9 || type == 0xB) {
             int off = 4 + 8 * dpl;
             if (Integer.compareUnsigned(off + 5, c.trLimit) > 0) throw c.fault(10, c.trSel & 0xFFFC);
-            esp = c.sysRd32(c.trBase + off);
-            ss = c.sysRd16(c.trBase + off + 4);
+            esp = c.mmu.sysRd32(c.trBase + off);
+            ss = c.mmu.sysRd16(c.trBase + off + 4);
         } else {
             int off = 2 + 4 * dpl;
             if (Integer.compareUnsigned(off + 3, c.trLimit) > 0) throw c.fault(10, c.trSel & 0xFFFC);
-            esp = c.sysRd16(c.trBase + off);
-            ss = c.sysRd16(c.trBase + off + 2);
+            esp = c.mmu.sysRd16(c.trBase + off);
+            ss = c.mmu.sysRd16(c.trBase + off + 2);
         }
         return ((long) ss << 32) | (esp & 0xFFFFFFFFL);
     }
@@ -47,8 +47,8 @@ final class Gates {
         int ext = external ? 1 : 0;
         int idtErr = vector * 8 + 2 + ext;
         if (Integer.compareUnsigned(vector * 8 + 7, c.idtrLimit) > 0) throw c.gp(idtErr);
-        int lo = c.sysRd32(c.idtrBase + vector * 8);
-        int hi = c.sysRd32(c.idtrBase + vector * 8 + 4);
+        int lo = c.mmu.sysRd32(c.idtrBase + vector * 8);
+        int hi = c.mmu.sysRd32(c.idtrBase + vector * 8 + 4);
         long gate = (lo & 0xFFFFFFFFL) | ((long) hi << 32);
         int attr = Cpu.descAttr(gate);
         int type = attr & 0x1F;
@@ -115,8 +115,8 @@ final class Gates {
                 int v = vals[vi];
                 a -= n;
                 int off = ss32 ? a : a & 0xFFFF;
-                if (n == 4) c.sysWr32(ssBase + off, v);
-                else c.sysWr16(ssBase + off, v);
+                if (n == 4) c.mmu.sysWr32(ssBase + off, v);
+                else c.mmu.sysWr16(ssBase + off, v);
             }
             c.setAccessed(newSs, sd);
             c.setSegmentCache(SS, newSs, ssBase, ssLimit, Cpu.descAttr(sd) | 1);
@@ -141,8 +141,8 @@ final class Gates {
             vals[3] = code;
             for (int i = 0; i < words; i++) {
                 int a = c.stack32 ? sp - n * (i + 1) : (sp - n * (i + 1)) & 0xFFFF;
-                if (n == 4) c.wr32(SS, a, vals[i]);
-                else c.wr16(SS, a, vals[i]);
+                if (n == 4) c.mmu.wr32(SS, a, vals[i]);
+                else c.mmu.wr16(SS, a, vals[i]);
             }
             c.setSp(c.stack32 ? sp - n * words : (sp - n * words) & 0xFFFF);
             cdpl = c.cpl;
@@ -299,8 +299,8 @@ final class Gates {
                 int v = vals[vi];
                 a -= n;
                 int off = ss32 ? a : a & 0xFFFF;
-                if (n == 4) c.sysWr32(ssBase + off, v);
-                else c.sysWr16(ssBase + off, v);
+                if (n == 4) c.mmu.sysWr32(ssBase + off, v);
+                else c.mmu.sysWr16(ssBase + off, v);
             }
             c.setAccessed(newSs, sd);
             c.setSegmentCache(SS, newSs, ssBase, limit, Cpu.descAttr(sd) | 1);
@@ -313,11 +313,11 @@ final class Gates {
         int a1 = c.stack32 ? sp - n : (sp - n) & 0xFFFF;
         int a2 = c.stack32 ? sp - 2 * n : (sp - 2 * n) & 0xFFFF;
         if (n == 4) {
-            c.wr32(SS, a1, c.segSel[CS]);
-            c.wr32(SS, a2, next);
+            c.mmu.wr32(SS, a1, c.segSel[CS]);
+            c.mmu.wr32(SS, a2, next);
         } else {
-            c.wr16(SS, a1, c.segSel[CS]);
-            c.wr16(SS, a2, next);
+            c.mmu.wr16(SS, a1, c.segSel[CS]);
+            c.mmu.wr16(SS, a2, next);
         }
         c.setSp(a2);
         c.loadCs(csSel, cd, c.cpl);

@@ -71,30 +71,30 @@ final class Strings {
     private static void once(Cpu c, int h, int sz, int delta, boolean a32, int srcSeg) {
         switch (h) {
             case HandlerId.MOVS: {
-                int v = c.rd(srcSeg, si(c, a32), sz);
-                c.wr(ES, di(c, a32), sz, v);
+                int v = c.mmu.rd(srcSeg, si(c, a32), sz);
+                c.mmu.wr(ES, di(c, a32), sz, v);
                 advance(c, ESI, delta, a32);
                 advance(c, EDI, delta, a32);
                 break;
             }
             case HandlerId.STOS:
-                c.wr(ES, di(c, a32), sz, c.reg[EAX]);
+                c.mmu.wr(ES, di(c, a32), sz, c.reg[EAX]);
                 advance(c, EDI, delta, a32);
                 break;
             case HandlerId.LODS:
-                c.setReg(EAX, sz, c.rd(srcSeg, si(c, a32), sz));
+                c.setReg(EAX, sz, c.mmu.rd(srcSeg, si(c, a32), sz));
                 advance(c, ESI, delta, a32);
                 break;
             case HandlerId.CMPS: {
-                int a = c.rd(srcSeg, si(c, a32), sz);
-                int b = c.rd(ES, di(c, a32), sz);
+                int a = c.mmu.rd(srcSeg, si(c, a32), sz);
+                int b = c.mmu.rd(ES, di(c, a32), sz);
                 c.alu(7, a, b, sz);
                 advance(c, ESI, delta, a32);
                 advance(c, EDI, delta, a32);
                 break;
             }
             case HandlerId.SCAS: {
-                int b = c.rd(ES, di(c, a32), sz);
+                int b = c.mmu.rd(ES, di(c, a32), sz);
                 c.alu(7, c.reg[EAX], b, sz);
                 advance(c, EDI, delta, a32);
                 break;
@@ -104,9 +104,9 @@ final class Strings {
                 int bytes = sz == 2 ? 4 : sz == 1 ? 2 : 1;
                 c.checkIoPermission(port, bytes);
                 // probe the destination before the port read so a fault loses no input
-                c.checkSeg(ES, di(c, a32), bytes, true);
+                c.mmu.checkSeg(ES, di(c, a32), bytes, true);
                 int v = c.io.in(port, bytes);
-                c.wr(ES, di(c, a32), sz, v);
+                c.mmu.wr(ES, di(c, a32), sz, v);
                 advance(c, EDI, delta, a32);
                 break;
             }
@@ -114,7 +114,7 @@ final class Strings {
                 int port = c.reg[EDX] & 0xFFFF;
                 int bytes = sz == 2 ? 4 : sz == 1 ? 2 : 1;
                 c.checkIoPermission(port, bytes);
-                int v = c.rd(srcSeg, si(c, a32), sz);
+                int v = c.mmu.rd(srcSeg, si(c, a32), sz);
                 c.io.out(port, bytes, v);
                 advance(c, ESI, delta, a32);
                 break;

@@ -25,7 +25,7 @@ final class SystemOps {
 
     private static void storeSelector(Cpu c, int sz, int sel) {
         if (c.cur.dMod == 3) c.setReg(c.cur.dRm, sz, sel);
-        else c.wr16(c.cur.dSeg, c.eaOff, sel);
+        else c.mmu.wr16(c.cur.dSeg, c.eaOff, sel);
     }
 
     static void lldt(Cpu c, int sel) {
@@ -57,7 +57,7 @@ final class SystemOps {
         if ((a & 0x80) == 0) throw c.fault(11, sel & 0xFFFC);
         // mark busy
         int addr = c.gdtrBase + (sel & 0xFFF8) + 5;
-        c.sysWr8(addr, c.sysRd8(addr) | 0x02);
+        c.mmu.sysWr8(addr, c.mmu.sysRd8(addr) | 0x02);
         c.trSel = sel;
         c.trBase = Cpu.descBase(d);
         c.trLimit = Cpu.descLimit(d);
@@ -77,8 +77,8 @@ final class SystemOps {
             limit = c.gdtrLimit;
         }
         if (Integer.compareUnsigned((sel & 0xFFF8) + 7, limit) > 0) return false;
-        int lo = c.sysRd32(base + (sel & 0xFFF8));
-        int hi = c.sysRd32(base + (sel & 0xFFF8) + 4);
+        int lo = c.mmu.sysRd32(base + (sel & 0xFFF8));
+        int hi = c.mmu.sysRd32(base + (sel & 0xFFF8) + 4);
         out[0] = (lo & 0xFFFFFFFFL) | ((long) hi << 32);
         return true;
     }
@@ -151,14 +151,14 @@ final class SystemOps {
             case 0, 1 -> {
                 int limit = c.cur.dReg == 0 ? c.gdtrLimit : c.idtrLimit;
                 int base = c.cur.dReg == 0 ? c.gdtrBase : c.idtrBase;
-                c.wr16(c.cur.dSeg, c.eaOff, limit);
-                c.wr32(c.cur.dSeg, c.eaOff + 2, sz == 2 ? base : base & 0x00FFFFFF);
+                c.mmu.wr16(c.cur.dSeg, c.eaOff, limit);
+                c.mmu.wr32(c.cur.dSeg, c.eaOff + 2, sz == 2 ? base : base & 0x00FFFFFF);
             }
             case 2, 3 -> {
                 Exec2.requireCpl0(c);
                 if (c.v86()) throw c.gp(0);
-                int limit = c.rd16(c.cur.dSeg, c.eaOff);
-                int base = c.rd32(c.cur.dSeg, c.eaOff + 2);
+                int limit = c.mmu.rd16(c.cur.dSeg, c.eaOff);
+                int base = c.mmu.rd32(c.cur.dSeg, c.eaOff + 2);
                 if (sz != 2) base &= 0x00FFFFFF;
                 if (c.cur.dReg == 2) {
                     c.gdtrBase = base;
@@ -170,7 +170,7 @@ final class SystemOps {
             }
             case 4 -> {
                 if (c.cur.dMod == 3) c.setReg(c.cur.dRm, sz, c.cr0);
-                else c.wr16(c.cur.dSeg, c.eaOff, c.cr0);
+                else c.mmu.wr16(c.cur.dSeg, c.eaOff, c.cr0);
             }
             case 6 -> {
                 Exec2.requireCpl0(c);
@@ -183,7 +183,7 @@ final class SystemOps {
             case 7 -> {
                 Exec2.requireCpl0(c);
                 if (c.v86()) throw c.gp(0);
-                c.invlpg(c.segBase[c.cur.dSeg] + c.eaOff);
+                c.mmu.invlpg(c.segBase[c.cur.dSeg] + c.eaOff);
             }
             default -> throw c.ud();
         }

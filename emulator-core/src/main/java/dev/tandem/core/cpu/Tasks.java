@@ -59,7 +59,7 @@ final class Tasks {
 
     /** IRET with NT set: switches back to the task named by the back link of the current TSS. */
     static void iretTask(Cpu c) {
-        int link = c.sysRd16(c.trBase);
+        int link = c.mmu.sysRd16(c.trBase);
         if ((link & 4) != 0) throw c.fault(10, link & 0xFFFC);
         long d = c.readDescriptor(link, 10);
         int attr = Cpu.descAttr(d);
@@ -97,20 +97,20 @@ final class Tasks {
         final int[] newSegs = new int[6];
         int newCr3 = 0, newEip, newFlags, newLdt;
         if (new32) {
-            newCr3 = c.sysRd32(base + 0x1C);
-            newEip = c.sysRd32(base + 0x20);
-            newFlags = c.sysRd32(base + 0x24);
-            for (int i = 0; i < 8; i++) newRegs[i] = c.sysRd32(base + 0x28 + 4 * i);
-            for (int i = 0; i < 6; i++) newSegs[i] = c.sysRd16(base + 0x48 + 4 * i);
-            newLdt = c.sysRd16(base + 0x60);
+            newCr3 = c.mmu.sysRd32(base + 0x1C);
+            newEip = c.mmu.sysRd32(base + 0x20);
+            newFlags = c.mmu.sysRd32(base + 0x24);
+            for (int i = 0; i < 8; i++) newRegs[i] = c.mmu.sysRd32(base + 0x28 + 4 * i);
+            for (int i = 0; i < 6; i++) newSegs[i] = c.mmu.sysRd16(base + 0x48 + 4 * i);
+            newLdt = c.mmu.sysRd16(base + 0x60);
         } else {
-            newEip = c.sysRd16(base + 0x0E);
-            newFlags = c.sysRd16(base + 0x10);
-            for (int i = 0; i < 8; i++) newRegs[i] = c.sysRd16(base + 0x12 + 2 * i);
-            for (int i = 0; i < 4; i++) newSegs[i] = c.sysRd16(base + 0x22 + 2 * i);
+            newEip = c.mmu.sysRd16(base + 0x0E);
+            newFlags = c.mmu.sysRd16(base + 0x10);
+            for (int i = 0; i < 8; i++) newRegs[i] = c.mmu.sysRd16(base + 0x12 + 2 * i);
+            for (int i = 0; i < 4; i++) newSegs[i] = c.mmu.sysRd16(base + 0x22 + 2 * i);
             newSegs[FS] = 0;
             newSegs[GS] = 0;
-            newLdt = c.sysRd16(base + 0x2A);
+            newLdt = c.mmu.sysRd16(base + 0x2A);
         }
 
         // ---- outgoing task: busy bit, saved state
@@ -120,20 +120,20 @@ final class Tasks {
         if (src == SRC_IRET) oldFlags &= ~Flags.NT;
         if (src == SRC_JMP || src == SRC_IRET) setBusy(c, c.trSel, false);
         if (old32) {
-            c.sysWr32(oldBase + 0x20, next);
-            c.sysWr32(oldBase + 0x24, oldFlags);
-            for (int i = 0; i < 8; i++) c.sysWr32(oldBase + 0x28 + 4 * i, c.reg[i]);
-            for (int i = 0; i < 6; i++) c.sysWr16(oldBase + 0x48 + 4 * i, c.segSel[i]);
+            c.mmu.sysWr32(oldBase + 0x20, next);
+            c.mmu.sysWr32(oldBase + 0x24, oldFlags);
+            for (int i = 0; i < 8; i++) c.mmu.sysWr32(oldBase + 0x28 + 4 * i, c.reg[i]);
+            for (int i = 0; i < 6; i++) c.mmu.sysWr16(oldBase + 0x48 + 4 * i, c.segSel[i]);
         } else {
-            c.sysWr16(oldBase + 0x0E, next);
-            c.sysWr16(oldBase + 0x10, oldFlags);
-            for (int i = 0; i < 8; i++) c.sysWr16(oldBase + 0x12 + 2 * i, c.reg[i]);
-            for (int i = 0; i < 4; i++) c.sysWr16(oldBase + 0x22 + 2 * i, c.segSel[i]);
+            c.mmu.sysWr16(oldBase + 0x0E, next);
+            c.mmu.sysWr16(oldBase + 0x10, oldFlags);
+            for (int i = 0; i < 8; i++) c.mmu.sysWr16(oldBase + 0x12 + 2 * i, c.reg[i]);
+            for (int i = 0; i < 4; i++) c.mmu.sysWr16(oldBase + 0x22 + 2 * i, c.segSel[i]);
         }
 
         // ---- incoming task: back link, NT, busy bit
         if (src == SRC_CALL || src == SRC_INT) {
-            c.sysWr16(base, c.trSel);
+            c.mmu.sysWr16(base, c.trSel);
             newFlags |= Flags.NT;
         }
         if (src != SRC_IRET) setBusy(c, tssSel, true);
@@ -194,8 +194,8 @@ final class Tasks {
             if (hasCode) {
                 int n = new32 ? 4 : 2;
                 int sp = c.stack32 ? c.reg[ESP] - n : (c.reg[ESP] - n) & 0xFFFF;
-                if (n == 4) c.wr32(SS, sp, code);
-                else c.wr16(SS, sp, code);
+                if (n == 4) c.mmu.wr32(SS, sp, code);
+                else c.mmu.wr16(SS, sp, code);
                 c.setSp(sp);
             }
         } catch (CpuFault f) {
@@ -208,8 +208,8 @@ final class Tasks {
 
     private static void setBusy(Cpu c, int sel, boolean busy) {
         int a = c.gdtrBase + (sel & 0xFFF8) + 5;
-        int b = c.sysRd8(a);
-        c.sysWr8(a, busy ? b | 0x02 : b & ~0x02);
+        int b = c.mmu.sysRd8(a);
+        c.mmu.sysWr8(a, busy ? b | 0x02 : b & ~0x02);
     }
 
     /** LDTR from the incoming TSS: null, or an LDT descriptor in the GDT (#TS otherwise). */
