@@ -73,6 +73,14 @@ public final class Cpu {
     /** Stack segment B bit: ESP (true) or SP (false). */
     boolean stack32;
 
+    // ------------------------------------------------------------------ lazy arithmetic flags (see LazyFlags)
+    /** Kind and size of the last flag-setting operation (see {@link LazyFlags}); 0 when EFLAGS is current. */
+    int lfOp;
+    /** Result and operands of that operation. */
+    int lfRes, lfDst, lfSrc;
+    /** Carry in (ADC/SBB) or preserved carry (INC/DEC). */
+    int lfCin;
+
     // ------------------------------------------------------------------ wiring
     public final PhysicalMemory mem;
     public final IoBus io;
@@ -235,102 +243,11 @@ public final class Cpu {
         mmu.selectTlb(cpl);
     }
 
-    // ================================================================== flags (lazy)
+    // ================================================================== EFLAGS
 
-    // lazy flag kinds; lfOp = kind * 4 + size index (0 = 8 bit, 1 = 16 bit, 2 = 32 bit)
-    static final int LF_ADD = 1, LF_ADC = 2, LF_SUB = 3, LF_SBB = 4, LF_LOGIC = 5, LF_INC = 6, LF_DEC = 7;
-    int lfOp;
-    int lfRes, lfDst, lfSrc;
-    /** Carry in (ADC/SBB) or preserved carry (INC/DEC). */
-    int lfCin;
-
-    static int mask(int sz) {
-        return sz == 0 ? 0xFF : sz == 1 ? 0xFFFF : 0xFFFFFFFF;
-    }
-
-    static int signBit(int sz) {
-        return sz == 0 ? 0x80 : sz == 1 ? 0x8000 : 0x80000000;
-    }
-
-    private static final byte[] PARITY = new byte[256];
-
-    static {
-        for (int i = 0; i < 256; i++) PARITY[i] = (byte) ((Integer.bitCount(i) & 1) == 0 ? PF : 0);
-    }
-
-    boolean getCF() {
-        if (lfOp == 0) return (eflags & CF) != 0;
-        int kind = lfOp >>> 2;
-        switch (kind) {
-            case LF_ADD:
-                return Integer.compareUnsigned(lfRes, lfDst) < 0;
-            case LF_ADC:
-                return lfCin != 0 ? Integer.compareUnsigned(lfRes, lfDst) <= 0
-                        : Integer.compareUnsigned(lfRes, lfDst) < 0;
-            case LF_SUB:
-                return Integer.compareUnsigned(lfDst, lfSrc) < 0;
-            case LF_SBB:
-                return lfCin != 0 ? Integer.compareUnsigned(lfDst, lfSrc) <= 0
-                        : Integer.compareUnsigned(lfDst, lfSrc) < 0;
-            case LF_LOGIC:
-                return false;
-            default:
-                return lfCin != 0;
-        }
-    }
-
-    boolean getZF() {
-        return lfOp == 0 ? (eflags & ZF) != 0 : lfRes == 0;
-    }
-
-    boolean getSF() {
-        return lfOp == 0 ? (eflags & SF) != 0 : (lfRes & signBit(lfOp & 3)) != 0;
-    }
-
-    boolean getOF() {
-        if (lfOp == 0) return (eflags & OF) != 0;
-        int sign = signBit(lfOp & 3);
-        switch (lfOp >>> 2) {
-            case LF_ADD:
-            case LF_ADC:
-            case LF_INC:
-                return ((lfDst ^ lfRes) & (lfSrc ^ lfRes) & sign) != 0;
-            case LF_SUB:
-            case LF_SBB:
-            case LF_DEC:
-                return ((lfDst ^ lfSrc) & (lfDst ^ lfRes) & sign) != 0;
-            default:
-                return false;
-        }
-    }
-
-    boolean getPF() {
-        return lfOp == 0 ? (eflags & PF) != 0 : PARITY[lfRes & 0xFF] != 0;
-    }
-
-    boolean getAF() {
-        if (lfOp == 0) return (eflags & AF) != 0;
-        if ((lfOp >>> 2) == LF_LOGIC) return false;
-        return ((lfDst ^ lfSrc ^ lfRes) & 0x10) != 0;
-    }
-
-    /** Writes the lazily held arithmetic flags into {@link #eflags}. */
-    void materialize() {
-        if (lfOp != 0) {
-            int f = eflags & ~ARITH;
-            if (getCF()) f |= CF;
-            f |= PARITY[lfRes & 0xFF];
-            if (getAF()) f |= AF;
-            if (lfRes == 0) f |= ZF;
-            if ((lfRes & signBit(lfOp & 3)) != 0) f |= SF;
-            if (getOF()) f |= OF;
-            lfOp = 0;
-            eflags = f;
-        }
-    }
-
+    /** EFLAGS with the lazily held arithmetic flags written in. */
     public int getEflags() {
-        materialize();
+        LazyFlags.materialize(this);
         return eflags;
     }
 
@@ -339,175 +256,6 @@ public final class Cpu {
         lfOp = 0;
         eflags = (v & Flags.WRITABLE) | Flags.FIXED_ONE;
         updateMode();
-    }
-
-    void setArith(int bits) {
-        lfOp = 0;
-        eflags = (eflags & ~ARITH) | (bits & ARITH);
-    }
-
-    void setCFOnly(boolean c) {
-        materialize();
-        eflags = c ? eflags | CF : eflags & ~CF;
-    }
-
-    boolean cond(int cc) {
-        int kind = lfOp >>> 2;
-        if (kind == LF_SUB) {
-            // after CMP/SUB the common conditions follow from the operands directly
-            int sh = 32 - (8 << (lfOp & 3));
-            if ((lfOp & 3) == 2) sh = 0;
-            switch (cc) {
-                case 2: return Integer.compareUnsigned(lfDst, lfSrc) < 0;
-                case 3: return Integer.compareUnsigned(lfDst, lfSrc) >= 0;
-                case 4: return lfRes == 0;
-                case 5: return lfRes != 0;
-                case 6: return Integer.compareUnsigned(lfDst, lfSrc) <= 0;
-                case 7: return Integer.compareUnsigned(lfDst, lfSrc) > 0;
-                case 12: return (lfDst << sh) < (lfSrc << sh);
-                case 13: return (lfDst << sh) >= (lfSrc << sh);
-                case 14: return (lfDst << sh) <= (lfSrc << sh);
-                case 15: return (lfDst << sh) > (lfSrc << sh);
-                default: break;
-            }
-        } else if (kind == LF_LOGIC) {
-            int sh = (lfOp & 3) == 2 ? 0 : 32 - (8 << (lfOp & 3));
-            switch (cc) {
-                case 4: return lfRes == 0;
-                case 5: return lfRes != 0;
-                case 8: case 12: return (lfRes << sh) < 0;
-                case 9: case 13: return (lfRes << sh) >= 0;
-                case 14: return (lfRes << sh) <= 0;
-                case 15: return (lfRes << sh) > 0;
-                default: break;
-            }
-        }
-        boolean r;
-        switch (cc >>> 1) {
-            case 0: r = getOF(); break;
-            case 1: r = getCF(); break;
-            case 2: r = getZF(); break;
-            case 3: r = getCF() || getZF(); break;
-            case 4: r = getSF(); break;
-            case 5: r = getPF(); break;
-            case 6: r = getSF() != getOF(); break;
-            default: r = getZF() || (getSF() != getOF()); break;
-        }
-        return r ^ ((cc & 1) != 0);
-    }
-
-    // ================================================================== ALU primitives
-
-    /** ADD OR ADC SBB AND SUB XOR CMP on size {@code sz}; sets flags, returns the result. */
-    int alu(int op, int dst, int src, int sz) {
-        int m = mask(sz);
-        dst &= m;
-        src &= m;
-        int res;
-        switch (op) {
-            case 0:
-                res = (dst + src) & m;
-                lfOp = LF_ADD << 2 | sz;
-                break;
-            case 1:
-                res = dst | src;
-                lfOp = LF_LOGIC << 2 | sz;
-                break;
-            case 2: {
-                int c = getCF() ? 1 : 0;
-                res = (dst + src + c) & m;
-                lfCin = c;
-                lfOp = LF_ADC << 2 | sz;
-                break;
-            }
-            case 3: {
-                int c = getCF() ? 1 : 0;
-                res = (dst - src - c) & m;
-                lfCin = c;
-                lfOp = LF_SBB << 2 | sz;
-                break;
-            }
-            case 4:
-                res = dst & src;
-                lfOp = LF_LOGIC << 2 | sz;
-                break;
-            case 5:
-            case 7:
-                res = (dst - src) & m;
-                lfOp = LF_SUB << 2 | sz;
-                break;
-            default:
-                res = dst ^ src;
-                lfOp = LF_LOGIC << 2 | sz;
-                break;
-        }
-        lfDst = dst;
-        lfSrc = src;
-        lfRes = res;
-        return res;
-    }
-
-    /** {@link #alu} for 32-bit operands. */
-    int alu32(int op, int dst, int src) {
-        int res;
-        switch (op) {
-            case 0:
-                res = dst + src;
-                lfOp = LF_ADD << 2 | 2;
-                break;
-            case 1:
-                res = dst | src;
-                lfOp = LF_LOGIC << 2 | 2;
-                break;
-            case 4:
-                res = dst & src;
-                lfOp = LF_LOGIC << 2 | 2;
-                break;
-            case 5:
-            case 7:
-                res = dst - src;
-                lfOp = LF_SUB << 2 | 2;
-                break;
-            case 6:
-                res = dst ^ src;
-                lfOp = LF_LOGIC << 2 | 2;
-                break;
-            default:
-                return alu(op, dst, src, 2);
-        }
-        lfDst = dst;
-        lfSrc = src;
-        lfRes = res;
-        return res;
-    }
-
-    int inc(int v, int sz) {
-        int c = getCF() ? 1 : 0;
-        int m = mask(sz);
-        lfDst = v & m;
-        lfSrc = 1;
-        lfRes = (v + 1) & m;
-        lfCin = c;
-        lfOp = LF_INC << 2 | sz;
-        return lfRes;
-    }
-
-    int dec(int v, int sz) {
-        int c = getCF() ? 1 : 0;
-        int m = mask(sz);
-        lfDst = v & m;
-        lfSrc = 1;
-        lfRes = (v - 1) & m;
-        lfCin = c;
-        lfOp = LF_DEC << 2 | sz;
-        return lfRes;
-    }
-
-    void logicFlags(int res, int sz) {
-        lfDst = 0;
-        lfSrc = 0;
-        lfRes = res & mask(sz);
-        lfOp = LF_LOGIC << 2 | sz;
     }
 
     // ================================================================== registers by size
@@ -1081,61 +829,61 @@ public final class Cpu {
         switch (cur.dHandler) {
             // ---- generic forms
             case HandlerId.ALU_EbGb: {
-                int r = alu(cur.dSub, cur.dSub != 7 ? readEw(0) : readE(0), getReg8(cur.dReg), 0);
+                int r = LazyFlags.alu(this, cur.dSub, cur.dSub != 7 ? readEw(0) : readE(0), getReg8(cur.dReg), 0);
                 if (cur.dSub != 7) writeE(0, r);
                 break;
             }
             case HandlerId.ALU_EvGv: {
-                int r = alu(cur.dSub, cur.dSub != 7 ? readEw(sz) : readE(sz), getReg(cur.dReg, sz), sz);
+                int r = LazyFlags.alu(this, cur.dSub, cur.dSub != 7 ? readEw(sz) : readE(sz), getReg(cur.dReg, sz), sz);
                 if (cur.dSub != 7) writeE(sz, r);
                 break;
             }
             case HandlerId.ALU_GbEb: {
-                int r = alu(cur.dSub, getReg8(cur.dReg), readE(0), 0);
+                int r = LazyFlags.alu(this, cur.dSub, getReg8(cur.dReg), readE(0), 0);
                 if (cur.dSub != 7) setReg8(cur.dReg, r);
                 break;
             }
             case HandlerId.ALU_GvEv: {
-                int r = alu(cur.dSub, getReg(cur.dReg, sz), readE(sz), sz);
+                int r = LazyFlags.alu(this, cur.dSub, getReg(cur.dReg, sz), readE(sz), sz);
                 if (cur.dSub != 7) setReg(cur.dReg, sz, r);
                 break;
             }
             case HandlerId.ALU_ALIb: {
-                int r = alu(cur.dSub, reg[EAX], cur.dImm, 0);
+                int r = LazyFlags.alu(this, cur.dSub, reg[EAX], cur.dImm, 0);
                 if (cur.dSub != 7) setReg8(EAX, r);
                 break;
             }
             case HandlerId.ALU_eAXIz: {
-                int r = alu(cur.dSub, reg[EAX], cur.dImm, sz);
+                int r = LazyFlags.alu(this, cur.dSub, reg[EAX], cur.dImm, sz);
                 if (cur.dSub != 7) setReg(EAX, sz, r);
                 break;
             }
             case HandlerId.ALU_EbIb: {
-                int r = alu(cur.dSub, cur.dSub != 7 ? readEw(0) : readE(0), cur.dImm, 0);
+                int r = LazyFlags.alu(this, cur.dSub, cur.dSub != 7 ? readEw(0) : readE(0), cur.dImm, 0);
                 if (cur.dSub != 7) writeE(0, r);
                 break;
             }
             case HandlerId.ALU_EvIz: {
-                int r = alu(cur.dSub, cur.dSub != 7 ? readEw(sz) : readE(sz), cur.dImm, sz);
+                int r = LazyFlags.alu(this, cur.dSub, cur.dSub != 7 ? readEw(sz) : readE(sz), cur.dImm, sz);
                 if (cur.dSub != 7) writeE(sz, r);
                 break;
             }
-            case HandlerId.TEST_EbGb: alu(4, readE(0), getReg8(cur.dReg), 0); break;
-            case HandlerId.TEST_EvGv: alu(4, readE(sz), getReg(cur.dReg, sz), sz); break;
-            case HandlerId.TEST_ALIb: alu(4, reg[EAX], cur.dImm, 0); break;
-            case HandlerId.TEST_eAXIz: alu(4, reg[EAX], cur.dImm, sz); break;
-            case HandlerId.TEST_EbIb: alu(4, readE(0), cur.dImm, 0); break;
-            case HandlerId.TEST_EvIz: alu(4, readE(sz), cur.dImm, sz); break;
-            case HandlerId.INC_Zv: setReg(cur.dSub, sz, inc(reg[cur.dSub], sz)); break;
-            case HandlerId.DEC_Zv: setReg(cur.dSub, sz, dec(reg[cur.dSub], sz)); break;
-            case HandlerId.INC_Eb: writeE(0, inc(readEw(0), 0)); break;
-            case HandlerId.DEC_Eb: writeE(0, dec(readEw(0), 0)); break;
-            case HandlerId.INC_Ev: writeE(sz, inc(readEw(sz), sz)); break;
-            case HandlerId.DEC_Ev: writeE(sz, dec(readEw(sz), sz)); break;
+            case HandlerId.TEST_EbGb: LazyFlags.alu(this, 4, readE(0), getReg8(cur.dReg), 0); break;
+            case HandlerId.TEST_EvGv: LazyFlags.alu(this, 4, readE(sz), getReg(cur.dReg, sz), sz); break;
+            case HandlerId.TEST_ALIb: LazyFlags.alu(this, 4, reg[EAX], cur.dImm, 0); break;
+            case HandlerId.TEST_eAXIz: LazyFlags.alu(this, 4, reg[EAX], cur.dImm, sz); break;
+            case HandlerId.TEST_EbIb: LazyFlags.alu(this, 4, readE(0), cur.dImm, 0); break;
+            case HandlerId.TEST_EvIz: LazyFlags.alu(this, 4, readE(sz), cur.dImm, sz); break;
+            case HandlerId.INC_Zv: setReg(cur.dSub, sz, LazyFlags.inc(this, reg[cur.dSub], sz)); break;
+            case HandlerId.DEC_Zv: setReg(cur.dSub, sz, LazyFlags.dec(this, reg[cur.dSub], sz)); break;
+            case HandlerId.INC_Eb: writeE(0, LazyFlags.inc(this, readEw(0), 0)); break;
+            case HandlerId.DEC_Eb: writeE(0, LazyFlags.dec(this, readEw(0), 0)); break;
+            case HandlerId.INC_Ev: writeE(sz, LazyFlags.inc(this, readEw(sz), sz)); break;
+            case HandlerId.DEC_Ev: writeE(sz, LazyFlags.dec(this, readEw(sz), sz)); break;
             case HandlerId.NOT_Eb: writeE(0, ~readEw(0)); break;
             case HandlerId.NOT_Ev: writeE(sz, ~readEw(sz)); break;
-            case HandlerId.NEG_Eb: writeE(0, alu(5, 0, readEw(0), 0)); break;
-            case HandlerId.NEG_Ev: writeE(sz, alu(5, 0, readEw(sz), sz)); break;
+            case HandlerId.NEG_Eb: writeE(0, LazyFlags.alu(this, 5, 0, readEw(0), 0)); break;
+            case HandlerId.NEG_Ev: writeE(sz, LazyFlags.alu(this, 5, 0, readEw(sz), sz)); break;
             case HandlerId.MOV_EbGb: writeE(0, getReg8(cur.dReg)); break;
             case HandlerId.MOV_EvGv: writeE(sz, getReg(cur.dReg, sz)); break;
             case HandlerId.MOV_GbEb: setReg8(cur.dReg, readE(0)); break;
@@ -1179,7 +927,7 @@ public final class Cpu {
                 break;
             }
             case HandlerId.JCC:
-                if (cond(cur.dSub)) next = branchTarget(next + cur.dImm);
+                if (LazyFlags.cond(this, cur.dSub)) next = branchTarget(next + cur.dImm);
                 break;
             case HandlerId.JMP_J: next = branchTarget(next + cur.dImm); break;
             case HandlerId.JMP_Ev: next = branchTarget(readE(sz)); break;
@@ -1248,26 +996,26 @@ public final class Cpu {
             case HandlerId.ALU_EvGv32: {
                 int op = cur.dSub;
                 if (cur.dMod == 3) {
-                    int r = alu32(op, reg[cur.dRm], reg[cur.dReg]);
+                    int r = LazyFlags.alu32(this, op, reg[cur.dRm], reg[cur.dReg]);
                     if (op != 7) reg[cur.dRm] = r;
                 } else {
-                    int r = alu32(op, op != 7 ? mmu.rdw(cur.dSeg, eaOff, 2) : mmu.rd32(cur.dSeg, eaOff), reg[cur.dReg]);
+                    int r = LazyFlags.alu32(this, op, op != 7 ? mmu.rdw(cur.dSeg, eaOff, 2) : mmu.rd32(cur.dSeg, eaOff), reg[cur.dReg]);
                     if (op != 7) mmu.wr32(cur.dSeg, eaOff, r);
                 }
                 break;
             }
             case HandlerId.ALU_GvEv32: {
-                int r = alu32(cur.dSub, reg[cur.dReg], cur.dMod == 3 ? reg[cur.dRm] : mmu.rd32(cur.dSeg, eaOff));
+                int r = LazyFlags.alu32(this, cur.dSub, reg[cur.dReg], cur.dMod == 3 ? reg[cur.dRm] : mmu.rd32(cur.dSeg, eaOff));
                 if (cur.dSub != 7) reg[cur.dReg] = r;
                 break;
             }
             case HandlerId.ALU_EvIz32: {
                 int op = cur.dSub;
                 if (cur.dMod == 3) {
-                    int r = alu32(op, reg[cur.dRm], cur.dImm);
+                    int r = LazyFlags.alu32(this, op, reg[cur.dRm], cur.dImm);
                     if (op != 7) reg[cur.dRm] = r;
                 } else {
-                    int r = alu32(op, op != 7 ? mmu.rdw(cur.dSeg, eaOff, 2) : mmu.rd32(cur.dSeg, eaOff), cur.dImm);
+                    int r = LazyFlags.alu32(this, op, op != 7 ? mmu.rdw(cur.dSeg, eaOff, 2) : mmu.rd32(cur.dSeg, eaOff), cur.dImm);
                     if (op != 7) mmu.wr32(cur.dSeg, eaOff, r);
                 }
                 break;
@@ -1277,11 +1025,11 @@ public final class Cpu {
                 lfDst = 0;
                 lfSrc = 0;
                 lfRes = r;
-                lfOp = LF_LOGIC << 2 | 2;
+                lfOp = LazyFlags.LF_LOGIC << 2 | 2;
                 break;
             }
-            case HandlerId.INC_Zv32: reg[cur.dSub] = inc(reg[cur.dSub], 2); break;
-            case HandlerId.DEC_Zv32: reg[cur.dSub] = dec(reg[cur.dSub], 2); break;
+            case HandlerId.INC_Zv32: reg[cur.dSub] = LazyFlags.inc(this, reg[cur.dSub], 2); break;
+            case HandlerId.DEC_Zv32: reg[cur.dSub] = LazyFlags.dec(this, reg[cur.dSub], 2); break;
             case HandlerId.PUSH_Zv32: push(reg[cur.dSub], 2); break;
             case HandlerId.POP_Zv32: reg[cur.dSub] = pop(2); break;
             case HandlerId.MOV_ZvIv32: reg[cur.dSub] = cur.dImm; break;
@@ -1357,14 +1105,14 @@ public final class Cpu {
             }
             case HandlerId.POPF: popf(sz); break;
             case HandlerId.SAHF: {
-                materialize();
+                LazyFlags.materialize(this);
                 eflags = (eflags & ~(SF | ZF | AF | PF | CF)) | ((reg[EAX] >>> 8) & (SF | ZF | AF | PF | CF));
                 break;
             }
             case HandlerId.LAHF: setReg8(4, (getEflags() & (SF | ZF | AF | PF | CF)) | 2); break;
-            case HandlerId.CLC: setCFOnly(false); break;
-            case HandlerId.STC: setCFOnly(true); break;
-            case HandlerId.CMC: setCFOnly(!getCF()); break;
+            case HandlerId.CLC: LazyFlags.setCFOnly(this, false); break;
+            case HandlerId.STC: LazyFlags.setCFOnly(this, true); break;
+            case HandlerId.CMC: LazyFlags.setCFOnly(this, !LazyFlags.getCF(this)); break;
             case HandlerId.CLD: eflags &= ~DF; break;
             case HandlerId.STD: eflags |= DF; break;
             case HandlerId.CLI:
@@ -1376,7 +1124,7 @@ public final class Cpu {
                 if ((eflags & IF) == 0) inhibitIrq = true;
                 eflags |= IF;
                 break;
-            case HandlerId.SALC: setReg8(EAX, getCF() ? 0xFF : 0); break;
+            case HandlerId.SALC: setReg8(EAX, LazyFlags.getCF(this) ? 0xFF : 0); break;
             case HandlerId.XLAT: {
                 int off = cur.dAddr32 ? reg[EBX] + (reg[EAX] & 0xFF) : (reg[EBX] + (reg[EAX] & 0xFF)) & 0xFFFF;
                 setReg8(EAX, mmu.rd8(cur.dSeg, off));
@@ -1385,8 +1133,8 @@ public final class Cpu {
             case HandlerId.LOOP: {
                 int c = cur.dAddr32 ? reg[ECX] - 1 : (reg[ECX] - 1) & 0xFFFF;
                 boolean take = c != 0;
-                if (cur.dSub == 0) take &= !getZF();
-                else if (cur.dSub == 1) take &= getZF();
+                if (cur.dSub == 0) take &= !LazyFlags.getZF(this);
+                else if (cur.dSub == 1) take &= LazyFlags.getZF(this);
                 int t = take ? branchTarget(next + cur.dImm) : next;
                 if (cur.dAddr32) reg[ECX] = c;
                 else setReg(ECX, 1, c);
@@ -1446,7 +1194,7 @@ public final class Cpu {
                 next = eip;
                 break;
             case HandlerId.INTO:
-                if (getOF()) {
+                if (LazyFlags.getOF(this)) {
                     eip = next;
                     softInt(4, true);
                     next = eip;
@@ -1600,7 +1348,7 @@ public final class Cpu {
             if (cpl <= iopl()) changeable |= IF;
         }
         if (sz == 1) changeable &= 0xFFFF;
-        materialize();
+        LazyFlags.materialize(this);
         eflags = (eflags & ~changeable) | (v & changeable) | Flags.FIXED_ONE;
         eflags &= ~RF;
     }

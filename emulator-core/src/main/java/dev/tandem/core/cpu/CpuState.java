@@ -96,7 +96,7 @@ public final class CpuState {
 
     /** Writes the state of {@code c} and {@code f} (version first). */
     public static void save(Cpu c, X87 f, DataOutput out) throws IOException {
-        c.materialize();
+        LazyFlags.materialize(c);
         out.writeInt(VERSION);
         walk(c, f, new Visitor() {
             @Override

@@ -163,7 +163,7 @@ final class Exec2 {
             case HandlerId.ARPL -> {
                 int dst = c.readEw(1);
                 int src = c.getReg(c.cur.dReg, 1);
-                c.materialize();
+                LazyFlags.materialize(c);
                 if ((dst & 3) < (src & 3)) {
                     c.writeE(1, (dst & ~3) | (src & 3));
                     c.eflags |= ZF;
@@ -171,10 +171,10 @@ final class Exec2 {
                     c.eflags &= ~ZF;
                 }
             }
-            case HandlerId.SETCC -> c.writeE(0, c.cond(c.cur.dSub) ? 1 : 0);
+            case HandlerId.SETCC -> c.writeE(0, LazyFlags.cond(c, c.cur.dSub) ? 1 : 0);
             case HandlerId.CMOVCC -> {
                 int v = c.readE(sz);
-                if (c.cond(c.cur.dSub)) c.setReg(c.cur.dReg, sz, v);
+                if (LazyFlags.cond(c, c.cur.dSub)) c.setReg(c.cur.dReg, sz, v);
             }
             case HandlerId.ENTER -> enter(c, sz);
             case HandlerId.LEAVE -> {
@@ -202,7 +202,7 @@ final class Exec2 {
             case HandlerId.XADD_Eb -> {
                 int d = c.readEw(0);
                 int s = c.getReg8(c.cur.dReg);
-                int r = c.alu(0, d, s, 0);
+                int r = LazyFlags.alu(c, 0, d, s, 0);
                 if (c.cur.dMod == 3) {
                     // register form: the source gets the old destination, then the destination the sum
                     c.setReg8(c.cur.dReg, d);
@@ -215,7 +215,7 @@ final class Exec2 {
             case HandlerId.XADD_Ev -> {
                 int d = c.readEw(sz);
                 int s = c.getReg(c.cur.dReg, sz);
-                int r = c.alu(0, d, s, sz);
+                int r = LazyFlags.alu(c, 0, d, s, sz);
                 if (c.cur.dMod == 3) {
                     c.setReg(c.cur.dReg, sz, d);
                     c.writeE(sz, r);
@@ -230,7 +230,7 @@ final class Exec2 {
                 // both halves are checked for writing before anything changes, low half first
                 int lo = c.mmu.rdw(c.cur.dSeg, c.eaOff, 2);
                 int hi = c.mmu.rdw(c.cur.dSeg, c.eaOff + 4, 2);
-                c.materialize();
+                LazyFlags.materialize(c);
                 if (lo == c.reg[EAX] && hi == c.reg[EDX]) {
                     c.mmu.wr32(c.cur.dSeg, c.eaOff, c.reg[EBX]);
                     c.mmu.wr32(c.cur.dSeg, c.eaOff + 4, c.reg[ECX]);
@@ -248,7 +248,7 @@ final class Exec2 {
             case HandlerId.BSF, HandlerId.BSR -> {
                 int v = c.readE(sz);
                 if (sz == 1) v &= 0xFFFF;
-                c.materialize();
+                LazyFlags.materialize(c);
                 if (v == 0) {
                     c.eflags |= ZF;
                 } else {
@@ -345,20 +345,20 @@ final class Exec2 {
     /** Sets SF ZF PF from {@code r}; clears CF OF AF (the "undefined" ones get a fixed value). */
     private static void szp(Cpu c, int r, int sz) {
         int f = 0;
-        r &= Cpu.mask(sz);
+        r &= LazyFlags.mask(sz);
         if (r == 0) f |= ZF;
-        if ((r & Cpu.signBit(sz)) != 0) f |= SF;
+        if ((r & LazyFlags.signBit(sz)) != 0) f |= SF;
         if ((Integer.bitCount(r & 0xFF) & 1) == 0) f |= PF;
-        c.setArith(f);
+        LazyFlags.setArith(c, f);
     }
 
     private static void mulFlags(Cpu c, boolean overflow, int low, int sz) {
         int f = overflow ? CF | OF : 0;
-        low &= Cpu.mask(sz);
+        low &= LazyFlags.mask(sz);
         if (low == 0) f |= ZF;
-        if ((low & Cpu.signBit(sz)) != 0) f |= SF;
+        if ((low & LazyFlags.signBit(sz)) != 0) f |= SF;
         if ((Integer.bitCount(low & 0xFF) & 1) == 0) f |= PF;
-        c.setArith(f);
+        LazyFlags.setArith(c, f);
     }
 
     private static void imul3(Cpu c, int sz, int src) {
@@ -378,11 +378,11 @@ final class Exec2 {
             return;
         }
         int bits = sz == 0 ? 8 : sz == 1 ? 16 : 32;
-        int m = Cpu.mask(sz);
-        int sign = Cpu.signBit(sz);
+        int m = LazyFlags.mask(sz);
+        int sign = LazyFlags.signBit(sz);
         v &= m;
         int r;
-        c.materialize();
+        LazyFlags.materialize(c);
         int f = c.eflags;
         boolean cf;
         boolean of;
@@ -476,8 +476,8 @@ final class Exec2 {
         }
         int s = c.getReg(c.cur.dReg, sz);
         int bits = sz == 2 ? 32 : 16;
-        int m = Cpu.mask(sz);
-        int sign = Cpu.signBit(sz);
+        int m = LazyFlags.mask(sz);
+        int sign = LazyFlags.signBit(sz);
         d &= m;
         s &= m;
         int r;
@@ -507,7 +507,7 @@ final class Exec2 {
                 cf = ((z >>> (count - 1)) & 1) != 0;
             }
         }
-        c.materialize();
+        LazyFlags.materialize(c);
         int nf = c.eflags & ~(CF | OF | SF | ZF | PF | AF);
         if (cf) nf |= CF;
         if (((r ^ d) & sign) != 0) nf |= OF;
@@ -525,7 +525,7 @@ final class Exec2 {
         if (c.cur.dMod == 3) {
             bit = bitOff & (bits - 1);
             v = c.getReg(c.cur.dRm, sz);
-            c.setCFOnly(((v >>> bit) & 1) != 0);
+            LazyFlags.setCFOnly(c, ((v >>> bit) & 1) != 0);
             if (op != 0) c.setReg(c.cur.dRm, sz, apply(op, v, bit));
             return;
         }
@@ -540,7 +540,7 @@ final class Exec2 {
             bit = bitOff & (bits - 1);
         }
         v = op != 0 ? c.mmu.rdw(c.cur.dSeg, off, sz) : c.mmu.rd(c.cur.dSeg, off, sz);
-        c.setCFOnly(((v >>> bit) & 1) != 0);
+        LazyFlags.setCFOnly(c, ((v >>> bit) & 1) != 0);
         if (op != 0) c.mmu.wr(c.cur.dSeg, off, sz, apply(op, v, bit));
     }
 
@@ -555,8 +555,8 @@ final class Exec2 {
     private static void cmpxchg(Cpu c, int sz) {
         int d = c.readEw(sz);
         int a = c.getReg(EAX, sz);
-        c.alu(7, a, d, sz);
-        if (((a ^ d) & Cpu.mask(sz)) == 0) {
+        LazyFlags.alu(c, 7, a, d, sz);
+        if (((a ^ d) & LazyFlags.mask(sz)) == 0) {
             c.writeE(sz, c.getReg(c.cur.dReg, sz));
         } else {
             c.writeE(sz, d);
@@ -598,7 +598,7 @@ final class Exec2 {
     }
 
     private static void daa(Cpu c) {
-        c.materialize();
+        LazyFlags.materialize(c);
         int al = c.reg[EAX] & 0xFF;
         boolean oldCf = (c.eflags & CF) != 0;
         boolean af = (c.eflags & AF) != 0;
@@ -623,7 +623,7 @@ final class Exec2 {
     }
 
     private static void das(Cpu c) {
-        c.materialize();
+        LazyFlags.materialize(c);
         int al = c.reg[EAX] & 0xFF;
         boolean oldCf = (c.eflags & CF) != 0;
         boolean af = (c.eflags & AF) != 0;
@@ -656,7 +656,7 @@ final class Exec2 {
     }
 
     private static void aaa(Cpu c) {
-        c.materialize();
+        LazyFlags.materialize(c);
         int ax = c.reg[EAX] & 0xFFFF;
         boolean adj = (ax & 0xF) > 9 || (c.eflags & AF) != 0;
         if (adj) ax = (ax + 0x106) & 0xFFFF;
@@ -668,7 +668,7 @@ final class Exec2 {
     }
 
     private static void aas(Cpu c) {
-        c.materialize();
+        LazyFlags.materialize(c);
         int ax = c.reg[EAX] & 0xFFFF;
         boolean adj = (ax & 0xF) > 9 || (c.eflags & AF) != 0;
         if (adj) {

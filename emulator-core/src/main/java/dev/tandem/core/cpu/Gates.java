@@ -147,7 +147,7 @@ final class Gates {
             c.setSp(c.stack32 ? sp - n * words : (sp - n * words) & 0xFFFF);
             cdpl = c.cpl;
         }
-        c.materialize();
+        LazyFlags.materialize(c);
         int f = c.eflags & ~(Flags.TF | Flags.NT | Flags.VM | Flags.RF);
         if (!trapGate) f &= ~Flags.IF;
         c.eflags = f;
@@ -171,7 +171,7 @@ final class Gates {
             int changeable = (Flags.ARITH | Flags.TF | Flags.IF | Flags.DF | Flags.NT | (sz == 2 ? Flags.AC | Flags.ID : 0))
                     & ~keep;
             if (sz == 1) changeable &= 0xFFFF;
-            c.materialize();
+            LazyFlags.materialize(c);
             c.eflags = (c.eflags & ~changeable) | (f & changeable) | Flags.FIXED_ONE;
             return;
         }
@@ -227,7 +227,7 @@ final class Gates {
         if (oldCpl == 0) changeable |= Flags.IOPL;
         if (oldCpl <= c.iopl()) changeable |= Flags.IF;
         if (sz == 1) changeable &= 0xFFFF;
-        c.materialize();
+        LazyFlags.materialize(c);
         c.eflags = (c.eflags & ~changeable) | (f & changeable) | Flags.FIXED_ONE;
     }
 
@@ -238,7 +238,7 @@ final class Gates {
         int ds = c.peek(2, 24);
         int fs = c.peek(2, 28);
         int gs = c.peek(2, 32);
-        c.materialize();
+        LazyFlags.materialize(c);
         c.eflags = (f & Flags.WRITABLE) | Flags.FIXED_ONE | Flags.VM;
         c.cpl = 3;
         for (int s = 0; s < 6; s++) c.setSegmentCache(s, 0, 0, 0xFFFF, 0xF3);

@@ -46,7 +46,7 @@ final class Strings {
             c.icount++;
             if (count == 0) return true;
             if (condRep) {
-                boolean zf = c.getZF();
+                boolean zf = LazyFlags.getZF(c);
                 if (c.cur.dRep == 1 ? !zf : zf) return true;
             }
             if (c.icount >= c.runLimit || (c.eflags & Flags.TF) != 0 || c.interruptPending()) {
@@ -88,14 +88,14 @@ final class Strings {
             case HandlerId.CMPS: {
                 int a = c.mmu.rd(srcSeg, si(c, a32), sz);
                 int b = c.mmu.rd(ES, di(c, a32), sz);
-                c.alu(7, a, b, sz);
+                LazyFlags.alu(c, 7, a, b, sz);
                 advance(c, ESI, delta, a32);
                 advance(c, EDI, delta, a32);
                 break;
             }
             case HandlerId.SCAS: {
                 int b = c.mmu.rd(ES, di(c, a32), sz);
-                c.alu(7, c.reg[EAX], b, sz);
+                LazyFlags.alu(c, 7, c.reg[EAX], b, sz);
                 advance(c, EDI, delta, a32);
                 break;
             }

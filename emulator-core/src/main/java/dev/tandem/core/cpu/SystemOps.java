@@ -98,7 +98,7 @@ final class SystemOps {
             else if (write) ok = (a & 0x8) == 0 && (a & 0x2) != 0 && privilegeOk(c, sel, a);
             else ok = ((a & 0x8) == 0 || (a & 0x2) != 0) && privilegeOk(c, sel, a);
         }
-        c.materialize();
+        LazyFlags.materialize(c);
         c.eflags = ok ? c.eflags | ZF : c.eflags & ~ZF;
     }
 
@@ -115,7 +115,7 @@ final class SystemOps {
             }
             ok = ok && privilegeOk(c, sel, a);
         }
-        c.materialize();
+        LazyFlags.materialize(c);
         if (ok) {
             int v = (int) ((d[0] >>> 32) & 0x00F0FF00L);
             c.setReg(c.cur.dReg, sz, v);
@@ -137,7 +137,7 @@ final class SystemOps {
             }
             ok = ok && privilegeOk(c, sel, a);
         }
-        c.materialize();
+        LazyFlags.materialize(c);
         if (ok) {
             c.setReg(c.cur.dReg, sz, Cpu.descLimit(d[0]));
             c.eflags |= ZF;

@@ -53,7 +53,7 @@ public final class X87Unit implements Cpu.FpuUnit, FpuHost {
     @Override
     public void setEflags(int v) {
         // only the arithmetic flags change (FCOMI/FUCOMI); keep system flags as they are
-        cpu.materialize();
+        LazyFlags.materialize(cpu);
         cpu.eflags = (cpu.eflags & ~Flags.ARITH) | (v & Flags.ARITH);
     }
 }
