@@ -332,8 +332,10 @@ public final class Cpu {
         return mmu.lrd8(lin);
     }
 
-    // ================================================================== decoding
+    // ================================================================== the instruction being executed
 
+    /** Decodes instructions at CS:EIP (see {@link Decoder}). */
+    final Decoder decoder = new Decoder(this);
     /** The instruction being executed (a block-cache entry, or {@link #scratchInsn} for single steps). */
     Insn cur;
     private final Insn scratchInsn = new Insn();
@@ -343,170 +345,6 @@ public final class Cpu {
     int startEsp;
     /** EIP of the instruction being executed. */
     int startEip;
-    private int fetchCount;
-
-    private int fetch8() {
-        if (++fetchCount > 15) throw gp(0);
-        int off = eip + fetchCount - 1;
-        if (!code32) off &= 0xFFFF;
-        if (Integer.compareUnsigned(off, segLimit[CS]) > 0) throw gp(0);
-        return mmu.lrd8(segBase[CS] + off);
-    }
-
-    private int fetch16() {
-        int lo = fetch8();
-        return lo | (fetch8() << 8);
-    }
-
-    private int fetch32() {
-        int lo = fetch16();
-        return lo | (fetch16() << 16);
-    }
-
-    /** Decodes the instruction at CS:EIP into the d* fields. */
-    void decode() {
-        fetchCount = 0;
-        boolean op32 = code32, addr32 = code32;
-        int rep = 0;
-        boolean lock = false;
-        int segOvr = SEG_NONE;
-        int b;
-        for (;;) {
-            b = fetch8();
-            switch (b) {
-                case 0x26: segOvr = ES; continue;
-                case 0x2E: segOvr = CS; continue;
-                case 0x36: segOvr = SS; continue;
-                case 0x3E: segOvr = DS; continue;
-                case 0x64: segOvr = FS; continue;
-                case 0x65: segOvr = GS; continue;
-                case 0x66: op32 = !code32; continue;
-                case 0x67: addr32 = !code32; continue;
-                case 0xF0: lock = true; continue;
-                case 0xF2: rep = 2; continue;
-                case 0xF3: rep = 1; continue;
-                default:
-            }
-            break;
-        }
-        int opcode = b;
-        if (b == 0x0F) opcode = 0x100 | fetch8();
-        cur.dOpcode = opcode;
-        cur.dOp32 = op32;
-        cur.dAddr32 = addr32;
-        cur.dRep = rep;
-        cur.dLock = lock;
-        cur.dSegOvr = segOvr;
-        int info = OpTable.INFO[opcode];
-        boolean group = OpTable.IS_GROUP[opcode];
-        if (group || OpTable.hasModrm(info)) {
-            int modrm = fetch8();
-            cur.dMod = modrm >>> 6;
-            cur.dReg = (modrm >>> 3) & 7;
-            cur.dRm = modrm & 7;
-            if (group) info = OpTable.GROUP_INFO[opcode * 8 + cur.dReg];
-            if (cur.dMod != 3) decodeEa(addr32, segOvr);
-            else {
-                cur.dSeg = segOvr == SEG_NONE ? DS : segOvr;
-            }
-        } else {
-            cur.dMod = 3;
-            cur.dReg = cur.dRm = 0;
-            cur.dSeg = segOvr == SEG_NONE ? DS : segOvr;
-        }
-        if (!OpTable.valid(info)) {
-            cur.dInfo = 0;
-            cur.dHandler = HandlerId.UD;
-            cur.dLen = fetchCount;
-            return;
-        }
-        cur.dInfo = info;
-        cur.dHandler = op32 ? HandlerId.SPECIAL32[OpTable.handler(info)] : OpTable.handler(info);
-        cur.dSub = OpTable.sub(info);
-        int k = OpTable.imm1(info);
-        if (k != OpTable.IMM_NONE) cur.dImm = fetchImm(k, op32, addr32);
-        k = OpTable.imm2(info);
-        if (k != OpTable.IMM_NONE) cur.dImm2 = fetchImm(k, op32, addr32);
-        else if (OpTable.imm1(info) == OpTable.IMM_AP) {
-            cur.dImm2 = fetch16(); // selector after the offset
-        }
-        cur.dLen = fetchCount;
-    }
-
-    private int fetchImm(int kind, boolean op32, boolean addr32) {
-        switch (kind) {
-            case OpTable.IMM_B:
-                return fetch8();
-            case OpTable.IMM_SB:
-            case OpTable.IMM_JB:
-                return (byte) fetch8();
-            case OpTable.IMM_W:
-                return fetch16();
-            case OpTable.IMM_Z:
-            case OpTable.IMM_V:
-            case OpTable.IMM_AP:
-                return op32 ? fetch32() : fetch16();
-            case OpTable.IMM_JZ:
-                return op32 ? fetch32() : (short) fetch16();
-            case OpTable.IMM_O:
-                return addr32 ? fetch32() : fetch16();
-            default:
-                throw new IllegalStateException();
-        }
-    }
-
-    private void decodeEa(boolean addr32, int segOvr) {
-        int defSeg = DS;
-        cur.dBase = -1;
-        cur.dIndex = -1;
-        cur.dScale = 0;
-        cur.dDisp = 0;
-        if (!addr32) {
-            switch (cur.dRm) {
-                case 0: cur.dBase = EBX; cur.dIndex = ESI; break;
-                case 1: cur.dBase = EBX; cur.dIndex = EDI; break;
-                case 2: cur.dBase = EBP; cur.dIndex = ESI; defSeg = SS; break;
-                case 3: cur.dBase = EBP; cur.dIndex = EDI; defSeg = SS; break;
-                case 4: cur.dBase = ESI; break;
-                case 5: cur.dBase = EDI; break;
-                case 6:
-                    if (cur.dMod == 0) {
-                        cur.dDisp = fetch16();
-                    } else {
-                        cur.dBase = EBP;
-                        defSeg = SS;
-                    }
-                    break;
-                default: cur.dBase = EBX; break;
-            }
-            if (cur.dMod == 1) cur.dDisp = (byte) fetch8();
-            else if (cur.dMod == 2) cur.dDisp = fetch16();
-        } else {
-            int rm = cur.dRm;
-            if (rm == 4) {
-                int sib = fetch8();
-                cur.dScale = sib >>> 6;
-                int idx = (sib >>> 3) & 7;
-                if (idx != 4) cur.dIndex = idx;
-                int base = sib & 7;
-                if (base == 5 && cur.dMod == 0) {
-                    cur.dDisp = fetch32();
-                } else {
-                    cur.dBase = base;
-                    if (base == ESP || base == EBP) defSeg = SS;
-                }
-            } else if (rm == 5 && cur.dMod == 0) {
-                cur.dDisp = fetch32();
-            } else {
-                cur.dBase = rm;
-                if (rm == EBP) defSeg = SS;
-            }
-            if (cur.dMod == 1) cur.dDisp = (byte) fetch8();
-            else if (cur.dMod == 2) cur.dDisp = fetch32();
-        }
-        cur.dSeg = segOvr == SEG_NONE ? defSeg : segOvr;
-    }
-
     int computeEa() {
         int a = cur.dDisp;
         if (cur.dBase >= 0) a += reg[cur.dBase];
@@ -636,7 +474,7 @@ public final class Cpu {
                 Insn in = pool[start + n];
                 if (in == null) in = pool[start + n] = new Insn();
                 cur = in;
-                decode();
+                decoder.decode(in);
                 n++;
                 bytes += cur.dLen;
                 e += cur.dLen;
@@ -704,7 +542,7 @@ public final class Cpu {
         noTrap = false;
         cur = scratchInsn;
         try {
-            decode();
+            decoder.decode(scratchInsn);
             if (formCounts != null) countForm();
             execute();
         } catch (CpuFault f) {
