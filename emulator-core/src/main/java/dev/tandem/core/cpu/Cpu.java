@@ -108,7 +108,8 @@ public final class Cpu {
         this.io = io;
         this.mmu = new Mmu(this, mem);
         mem.setMappingListener(mmu::flushTlbAll);
-        mem.setWriteListener(this::codeWriteListener);
+        this.blocks = new BlockCache(this);
+        mem.setWriteListener(blocks::codeWritten);
         reset();
     }
 
@@ -381,7 +382,7 @@ public final class Cpu {
                 step();
                 continue;
             }
-            int blk = findBlock();
+            int blk = blocks.find();
             if (blk < 0) {
                 step();
                 continue;
@@ -391,123 +392,25 @@ public final class Cpu {
         return icount;
     }
 
-    // ================================================================== decoded-block cache
-    //
-    // Straight-line runs of decoded instructions, keyed by the physical address of their first byte
-    // and the code-segment size. A block never crosses a 4 KiB page; pages holding blocks are
-    // write-watched in PhysicalMemory, so any write to them (by the CPU or a device) bumps the
-    // page's generation and the blocks built from the old bytes are never used again.
+    // ================================================================== decoded blocks
 
     /** When false every instruction is decoded afresh (for testing the cache itself). */
     public boolean blockCacheEnabled = true;
-    private static final int MAX_BLOCK = 32;
-    private static final int POOL_INSNS = 1 << 18;
-    private final Insn[] pool = new Insn[POOL_INSNS];
-    private int poolUsed;
-    private static final int BT_BITS = 16;
-    private static final int BT_SIZE = 1 << BT_BITS;
-    private final int[] btPhys = new int[BT_SIZE];
-    /** 0 = empty, 1 = 16-bit code, 2 = 32-bit code. */
-    private final byte[] btMode = new byte[BT_SIZE];
-    private final int[] btStart = new int[BT_SIZE];
-    private final byte[] btCount = new byte[BT_SIZE];
-    private final int[] btBytes = new int[BT_SIZE];
-    private final int[] btGen = new int[BT_SIZE];
-    private final int[] pageGen = new int[1 << 20];
-    private final boolean[] codePageFlag = new boolean[1 << 20];
-    private int curBlockPage = -1;
-    private boolean blockAbort;
-    /** Blocks built and instructions decoded into blocks (statistics). */
-    public long blocksBuilt, blockFlushes;
-
-    private void codeWriteListener(int physAddr, int size) {
-        invalidateCodePage(physAddr >>> 12);
-        if (((physAddr + size - 1) >>> 12) != (physAddr >>> 12)) invalidateCodePage((physAddr + size - 1) >>> 12);
-    }
-
-    private void invalidateCodePage(int page) {
-        if (codePageFlag[page]) {
-            codePageFlag[page] = false;
-            pageGen[page]++;
-            mem.unwatchPage(page);
-            if (page == curBlockPage) blockAbort = true;
-        }
-    }
+    /** Decoded blocks by physical address (see {@link BlockCache}). */
+    final BlockCache blocks;
 
     /** Drops every decoded block (used after state is loaded from outside, e.g. a snapshot). */
     public void flushBlockCache() {
-        java.util.Arrays.fill(btMode, (byte) 0);
-        poolUsed = 0;
-        blockFlushes++;
-    }
-
-    /** Finds or builds the block at CS:EIP; -1 when the instruction must go through {@link #step}. */
-    private int findBlock() {
-        int lin = segBase[CS] + eip;
-        int ti = (lin >>> 12) & Mmu.TLB_MASK;
-        if (mmu.rtag[ti] != (lin >>> 12)) return -1; // let step() translate (and fault) first
-        int phys = mmu.tlbPhys[ti] | (lin & 0xFFF);
-        int mode = code32 ? 2 : 1;
-        int idx = ((phys * 0x9E3779B1) >>> (32 - BT_BITS)) ^ mode;
-        if (btMode[idx] == mode && btPhys[idx] == phys && btGen[idx] == pageGen[phys >>> 12]) {
-            // the CS limit may have changed since the block was built
-            if (Integer.compareUnsigned(eip + btBytes[idx] - 1, segLimit[CS]) > 0) return -1;
-            return idx;
-        }
-        return buildBlock(idx, phys, mode, lin);
-    }
-
-    private int buildBlock(int idx, int phys, int mode, int lin) {
-        if (poolUsed + MAX_BLOCK > POOL_INSNS) flushBlockCache();
-        int start = poolUsed;
-        int n = 0;
-        int bytes = 0;
-        int saveEip = eip;
-        int e = eip;
-        int pageEnd = (lin | 0xFFF);
-        try {
-            while (n < MAX_BLOCK) {
-                int l = segBase[CS] + e;
-                // stop before an instruction that might reach into the next page
-                if (Integer.compareUnsigned(pageEnd - l, 15) < 0) break;
-                eip = e;
-                Insn in = pool[start + n];
-                if (in == null) in = pool[start + n] = new Insn();
-                cur = in;
-                decoder.decode(in);
-                n++;
-                bytes += cur.dLen;
-                e += cur.dLen;
-                if (!code32) e &= 0xFFFF;
-                if (cur.dInfo == 0 || (OpTable.flags(cur.dInfo) & OpTable.ENDS_BLOCK) != 0) break;
-            }
-        } catch (CpuFault f) {
-            // a later instruction does not decode: the block ends before it
-        }
-        eip = saveEip;
-        if (n == 0) return -1;
-        poolUsed += n;
-        int page = phys >>> 12;
-        if (!codePageFlag[page] && mem.pageKind(phys) == PhysicalMemory.KIND_RAM) {
-            codePageFlag[page] = true;
-            mem.watchPage(page);
-        }
-        btPhys[idx] = phys;
-        btMode[idx] = (byte) mode;
-        btStart[idx] = start;
-        btCount[idx] = (byte) n;
-        btBytes[idx] = bytes;
-        btGen[idx] = pageGen[page];
-        blocksBuilt++;
-        return idx;
+        blocks.flush();
     }
 
     private void execBlock(int idx, long until) {
-        int o = btStart[idx];
-        int n = btCount[idx];
-        curBlockPage = btPhys[idx] >>> 12;
-        blockAbort = false;
-        Insn[] p = pool;
+        BlockCache b = blocks;
+        int o = b.btStart[idx];
+        int n = b.btCount[idx];
+        b.curBlockPage = b.btPhys[idx] >>> 12;
+        b.blockAbort = false;
+        Insn[] p = b.pool;
         for (int k = 0; k < n; k++, o++) {
             Insn in = p[o];
             cur = in;
@@ -522,15 +425,15 @@ public final class Cpu {
                 // (a task switch past its commit point moves these to the new task)
                 eip = startEip;
                 reg[ESP] = startEsp;
-                curBlockPage = -1;
+                b.curBlockPage = -1;
                 handleFault(f);
                 return;
             }
             int next = start + in.dLen;
             if (!code32) next &= 0xFFFF;
-            if (eip != next || blockAbort || halted || icount >= until || inhibitIrq) break;
+            if (eip != next || b.blockAbort || halted || icount >= until || inhibitIrq) break;
         }
-        curBlockPage = -1;
+        b.curBlockPage = -1;
     }
 
     /** Executes one instruction (or one REP iteration), delivering any exception it raises. */
