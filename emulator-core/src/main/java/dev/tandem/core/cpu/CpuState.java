@@ -145,7 +145,7 @@ public final class CpuState {
         if (c.cpl < 0 || c.cpl > 3) throw new IOException("CPU state: corrupt CPL " + c.cpl);
         c.lfOp = 0;
         c.eflags = (c.eflags & Flags.WRITABLE) | Flags.FIXED_ONE;
-        c.refreshMode();
+        c.updateMode();
         c.flushTlbAll();
         c.flushBlockCache();
     }

@@ -8,14 +8,14 @@ import static dev.tandem.core.cpu.Cpu.ES;
 import static dev.tandem.core.cpu.Cpu.ESI;
 
 /**
- * String instructions (MOVS CMPS STOS LODS SCAS INS OUTS) with REP/REPE/REPNE.
+ * Handlers of the string family: MOVS CMPS STOS LODS SCAS INS OUTS, with REP/REPE/REPNE.
  *
  * <p>Each completed iteration of a REP instruction retires as one instruction ({@code icount + 1});
  * a REP instruction whose count is zero retires once. Between iterations the instruction may stop
  * (run limit reached, interrupt pending, single-step) and resumes at the same iteration.
  */
-final class Strings {
-    private Strings() { }
+final class StringOps {
+    private StringOps() { }
 
     /**
      * Runs the string instruction decoded in {@code c}; {@code sz} is 0/1/2 for 8/16/32 bits.
@@ -102,7 +102,7 @@ final class Strings {
             case HandlerId.INS: {
                 int port = c.reg[EDX] & 0xFFFF;
                 int bytes = sz == 2 ? 4 : sz == 1 ? 2 : 1;
-                c.checkIoPermission(port, bytes);
+                SystemOps.checkIoPermission(c, port, bytes);
                 // probe the destination before the port read so a fault loses no input
                 c.mmu.checkSeg(ES, di(c, a32), bytes, true);
                 int v = c.io.in(port, bytes);
@@ -113,7 +113,7 @@ final class Strings {
             case HandlerId.OUTS: {
                 int port = c.reg[EDX] & 0xFFFF;
                 int bytes = sz == 2 ? 4 : sz == 1 ? 2 : 1;
-                c.checkIoPermission(port, bytes);
+                SystemOps.checkIoPermission(c, port, bytes);
                 int v = c.mmu.rd(srcSeg, si(c, a32), sz);
                 c.io.out(port, bytes, v);
                 advance(c, ESI, delta, a32);
