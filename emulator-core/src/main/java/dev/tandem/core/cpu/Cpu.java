@@ -1,29 +1,29 @@
 package dev.tandem.core.cpu;
 
-import static dev.tandem.core.cpu.Flags.AC;
-import static dev.tandem.core.cpu.Flags.AF;
-import static dev.tandem.core.cpu.Flags.ARITH;
-import static dev.tandem.core.cpu.Flags.CF;
-import static dev.tandem.core.cpu.Flags.DF;
-import static dev.tandem.core.cpu.Flags.ID;
 import static dev.tandem.core.cpu.Flags.IF;
-import static dev.tandem.core.cpu.Flags.IOPL;
-import static dev.tandem.core.cpu.Flags.NT;
-import static dev.tandem.core.cpu.Flags.OF;
-import static dev.tandem.core.cpu.Flags.PF;
-import static dev.tandem.core.cpu.Flags.RF;
-import static dev.tandem.core.cpu.Flags.SF;
-import static dev.tandem.core.cpu.Flags.TF;
 import static dev.tandem.core.cpu.Flags.VM;
-import static dev.tandem.core.cpu.Flags.ZF;
 
 import dev.tandem.core.io.InterruptController;
 import dev.tandem.core.io.IoBus;
 import dev.tandem.core.mem.PhysicalMemory;
 
 /**
- * An IA-32 (P6 class) CPU: architectural state, the memory path (segmentation, paging, software
- * TLB), decoding driven by {@link OpTable}, and the interpreter.
+ * An IA-32 (P6 class) CPU: the architectural state in flat fields, the wiring to memory, I/O, the
+ * interrupt controller and the x87, and the public API (reset, run, step, state access).
+ *
+ * <p>The rest of the package works on this object; each part is a file named after it:
+ * <ul>
+ * <li>{@link Interpreter}: the run loop, blocks, single steps, dispatch by {@link HandlerId};
+ * <li>{@link Decoder} (driven by {@link OpTable}) fills {@link Insn}s, cached in {@link BlockCache};
+ * <li>{@link Mmu}: segment checks, software TLB, page walk, every memory access;
+ * <li>{@link LazyFlags}: the lazy arithmetic flags and the ALU primitives that set them;
+ * <li>handler families: {@link AluOps}, {@link BitOps}, {@link MoveOps}, {@link StackOps},
+ *     {@link ControlOps}, {@link StringOps}, {@link SystemOps}, {@link FpuGlue}; with
+ *     {@link Operands}, {@link Segments}, {@link Interrupts}, {@link Gates}, {@link Tasks},
+ *     {@link Msr} beneath them.
+ * </ul>
+ * Handlers are static methods taking the {@code Cpu}, so all state stays in this one object and
+ * {@link CpuState#walk} remains the one list of it.
  *
  * <p>Instruction counting rule: {@link #icount} is incremented once for every retired instruction
  * and once for every completed iteration of a REP-prefixed string instruction (a REP instruction
@@ -39,7 +39,11 @@ public final class Cpu {
             CR0_WP = 1 << 16, CR0_AM = 1 << 18, CR0_NW = 1 << 29, CR0_CD = 1 << 30, CR0_PG = 1 << 31;
     public static final int CR4_VME = 1, CR4_PVI = 2, CR4_TSD = 4, CR4_DE = 8, CR4_PSE = 16, CR4_PGE = 128;
 
-    // ------------------------------------------------------------------ architectural state
+    /** FPU, DE, PSE, TSC, MSR, CX8, PGE, CMOV. */
+    public static final int CPUID_FEATURES = 1 | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 13)
+            | (1 << 15);
+
+    // ------------------------------------------------------------------ architectural state (saved by CpuState)
     public final int[] reg = new int[8];
     public int eip;
     /** EFLAGS; the arithmetic bits are stale while {@link #lfOp} != 0. */
@@ -67,7 +71,7 @@ public final class Cpu {
     /** Interrupts are inhibited until after the next instruction (STI, MOV SS, POP SS). */
     boolean inhibitIrq;
 
-    // ------------------------------------------------------------------ derived state
+    // ------------------------------------------------------------------ derived state (recomputed on load)
     /** Code segment D bit: default operand and address size 32. */
     boolean code32;
     /** Stack segment B bit: ESP (true) or SP (false). */
@@ -81,18 +85,64 @@ public final class Cpu {
     /** Carry in (ADC/SBB) or preserved carry (INC/DEC). */
     int lfCin;
 
+    // ------------------------------------------------------------------ the instruction being executed (dead between instructions)
+    /** The instruction being executed (a block-cache entry, or {@link #scratchInsn} for single steps). */
+    Insn cur;
+    /** The instruction decoded by {@link #step}. */
+    final Insn scratchInsn = new Insn();
+    /** Effective address offset of the memory operand, computed before execution. */
+    int eaOff;
+    /** ESP at the start of the instruction being executed (restored when it faults). */
+    int startEsp;
+    /** EIP of the instruction being executed. */
+    int startEip;
+    /** Set by software interrupts: no single-step trap after them (TF was cleared on entry). */
+    boolean noTrap;
+    /** Nesting of exception delivery (see {@link Interrupts#handleFault}); 0 at instruction boundaries. */
+    int faultDepth;
+    /** The count at which the current {@link #run} stops (REP loops stop there too). */
+    long runLimit = Long.MAX_VALUE;
+    // scratch space, so that no instruction allocates
+    final int[] tmp8 = new int[8];
+    /** Stack frames built by gates. */
+    final int[] scratchA = new int[40];
+    final int[] scratchB = new int[32];
+    final long[] descTmp = new long[1];
+
+    // ------------------------------------------------------------------ parts
+    /** The memory path: segment checks, TLB, page walk (see {@link Mmu}). */
+    final Mmu mmu;
+    /** Decodes instructions at CS:EIP (see {@link Decoder}). */
+    final Decoder decoder = new Decoder(this);
+    /** Decoded blocks by physical address (see {@link BlockCache}). */
+    final BlockCache blocks;
+
     // ------------------------------------------------------------------ wiring
     public final PhysicalMemory mem;
     public final IoBus io;
     InterruptController pic;
+    /** The one preallocated exception object (see {@link CpuFault}). */
     private final CpuFault fault = new CpuFault();
-    /** The memory path: segment checks, TLB, page walk (see {@link Mmu}). */
-    final Mmu mmu;
     /** Time stamp counter source; the machine routes it through the nondeterminism boundary. */
     private java.util.function.LongSupplier tscSource = () -> icount;
     private FpuUnit fpu;
+    private Runnable ferrHook = () -> { };
 
-    /** Optional x87 unit; without one, ESC opcodes raise #NM when CR0.EM is set and #UD... see execFpu. */
+    // ------------------------------------------------------------------ diagnostics and test hooks (not state)
+    /** When false every instruction is decoded afresh (for testing the cache itself). */
+    public boolean blockCacheEnabled = true;
+    /**
+     * Opcode-table coverage (tests): when non-null, {@link #step} counts each decoded instruction
+     * here, indexed by {@link #formIndex}. Only the single-step path counts; set
+     * {@link #blockCacheEnabled} to false to route everything through it.
+     */
+    public long[] formCounts;
+    /** Multi-byte accesses that straddled a segment limit (and faulted). */
+    public long straddleFaults;
+    /** The vector of the last exception raised by an instruction, or -1. */
+    public int lastException = -1;
+
+    /** Optional x87 unit; without one, ESC opcodes and WAIT raise #NM (see {@link FpuGlue}). */
     public interface FpuUnit {
         void reset();
 
@@ -127,6 +177,41 @@ public final class Cpu {
 
     public FpuUnit fpu() {
         return fpu;
+    }
+
+    /** Legacy FERR# path: the machine raises IRQ 13 here. */
+    public void setFerrHook(Runnable r) {
+        this.ferrHook = r;
+    }
+
+    // ================================================================== running
+
+    /**
+     * Runs until {@link #icount} reaches {@code untilIcount}, the CPU halts, or it shuts down.
+     * Returns the instruction count.
+     */
+    public long run(long untilIcount) {
+        return Interpreter.run(this, untilIcount);
+    }
+
+    /** Executes one instruction (or one REP iteration), delivering any exception it raises. */
+    public void step() {
+        Interpreter.step(this);
+    }
+
+    /** True when an external interrupt is pending and would be accepted now. */
+    public boolean interruptAcceptable() {
+        return interruptPending();
+    }
+
+    /** True when an external interrupt would be accepted now. */
+    boolean interruptPending() {
+        return (eflags & IF) != 0 && pic != null && pic.hasInterrupt();
+    }
+
+    /** Index of an instruction form in {@link #formCounts}: 9 slots per opcode (no ModRM group, /0../7). */
+    public static int formIndex(int opcode, int regField) {
+        return opcode * 9 + regField + 1;
     }
 
     // ================================================================== reset and mode setup
@@ -241,6 +326,10 @@ public final class Cpu {
         mmu.selectTlb(cpl);
     }
 
+    int iopl() {
+        return (eflags >>> 12) & 3;
+    }
+
     // ================================================================== EFLAGS
 
     /** EFLAGS with the lazily held arithmetic flags written in. */
@@ -295,6 +384,8 @@ public final class Cpu {
         return fault(6);
     }
 
+    // ================================================================== memory and caches, from outside
+
     /** Drops every TLB entry (after the memory map or paging state changed outside the CPU). */
     public void flushTlbAll() {
         mmu.flushTlbAll();
@@ -330,112 +421,18 @@ public final class Cpu {
         return mmu.lrd8(lin);
     }
 
-    // ================================================================== the instruction being executed
-
-    /** Decodes instructions at CS:EIP (see {@link Decoder}). */
-    final Decoder decoder = new Decoder(this);
-    /** The instruction being executed (a block-cache entry, or {@link #scratchInsn} for single steps). */
-    Insn cur;
-    /** The instruction decoded by {@link #step}. */
-    final Insn scratchInsn = new Insn();
-    /** Effective address offset of the memory operand, computed before execution. */
-    int eaOff;
-    /** ESP at the start of the instruction being executed (restored when it faults). */
-    int startEsp;
-    /** EIP of the instruction being executed. */
-    int startEip;
-    // ================================================================== run loop
-
-    /**
-     * Runs until {@link #icount} reaches {@code untilIcount}, the CPU halts, or it shuts down.
-     * Returns the instruction count.
-     */
-    public long run(long untilIcount) {
-        return Interpreter.run(this, untilIcount);
-    }
-
-    // ================================================================== decoded blocks
-
-    /** When false every instruction is decoded afresh (for testing the cache itself). */
-    public boolean blockCacheEnabled = true;
-    /** Decoded blocks by physical address (see {@link BlockCache}). */
-    final BlockCache blocks;
-
     /** Drops every decoded block (used after state is loaded from outside, e.g. a snapshot). */
     public void flushBlockCache() {
         blocks.flush();
     }
 
-    /** Executes one instruction (or one REP iteration), delivering any exception it raises. */
-    public void step() {
-        Interpreter.step(this);
-    }
-
-    /** The count at which the current {@link #run} stops (REP loops stop there too). */
-    long runLimit = Long.MAX_VALUE;
-
-    /** True when an external interrupt is pending and would be accepted now. */
-    public boolean interruptAcceptable() {
-        return interruptPending();
-    }
-
-    /** True when an external interrupt would be accepted now. */
-    boolean interruptPending() {
-        return (eflags & IF) != 0 && pic != null && pic.hasInterrupt();
-    }
-
-    /**
-     * Opcode-table coverage (tests): when non-null, {@link #step} counts each decoded instruction
-     * here, indexed by {@link #formIndex}. Only the single-step path counts; set
-     * {@link #blockCacheEnabled} to false to route everything through it.
-     */
-    public long[] formCounts;
-
-    /** Index of an instruction form in {@link #formCounts}: 9 slots per opcode (no ModRM group, /0../7). */
-    public static int formIndex(int opcode, int regField) {
-        return opcode * 9 + regField + 1;
-    }
-
-    /** Set by software interrupts: no single-step trap after them (TF was cleared on entry). */
-    boolean noTrap;
-    /** Nesting of exception delivery (see {@link Interrupts#handleFault}); 0 at instruction boundaries. */
-    int faultDepth;
-
-    /** Diagnostics: multi-byte accesses that straddled a segment limit (and faulted). */
-    public long straddleFaults;
-    /** Diagnostics: the vector of the last exception raised by an instruction, or -1. */
-    public int lastException = -1;
-
-    int iopl() {
-        return (eflags >>> 12) & 3;
-    }
-
-    // ================================================================== scratch (no allocation per instruction)
-
-    final int[] tmp8 = new int[8];
-    /** Scratch space for stack frames built by gates. */
-    final int[] scratchA = new int[40];
-    final int[] scratchB = new int[32];
-    final long[] descTmp = new long[1];
-
-    // ================================================================== TSC, FERR#, CPUID
+    // ================================================================== TSC, FERR#
 
     long readTsc() {
         return tscSource.getAsLong() + tscOffset;
     }
 
-    private Runnable ferrHook = () -> { };
-
-    /** Legacy FERR# path: the machine raises IRQ 13 here. */
-    public void setFerrHook(Runnable r) {
-        this.ferrHook = r;
-    }
-
     void fpuIrq13() {
         ferrHook.run();
     }
-
-    /** FPU, DE, PSE, TSC, MSR, CX8, PGE, CMOV. */
-    public static final int CPUID_FEATURES = 1 | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 13)
-            | (1 << 15);
 }
