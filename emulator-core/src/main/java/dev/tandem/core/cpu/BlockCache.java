@@ -68,7 +68,7 @@ final class BlockCache {
         blockFlushes++;
     }
 
-    /** Finds or builds the block at CS:EIP; -1 when the instruction must go through {@code Cpu.step}. */
+    /** Finds or builds the block at CS:EIP; -1 when the instruction must go through {@link Interpreter#step}. */
     int find() {
         int lin = c.segBase[CS] + c.eip;
         int ti = (lin >>> 12) & Mmu.TLB_MASK;

@@ -174,7 +174,7 @@ final class HandlerId {
     static final int XADD_Ev = 157;
     static final int CMPXCHG8B = 158;
     static final int BSWAP = 159;
-    /** Handlers from here on are the 32-bit specializations (Cpu.executeSpecial32). */
+    /** Handlers from here on are the 32-bit specializations (Interpreter.executeSpecial32). */
     static final int FIRST_SPECIAL = 160;
     static final int MOV_EvGv32 = 160;
     static final int MOV_GvEv32 = 161;
