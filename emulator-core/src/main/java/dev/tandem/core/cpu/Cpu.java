@@ -1,29 +1,29 @@
 package dev.tandem.core.cpu;
 
-import static dev.tandem.core.cpu.Flags.AC;
-import static dev.tandem.core.cpu.Flags.AF;
-import static dev.tandem.core.cpu.Flags.ARITH;
-import static dev.tandem.core.cpu.Flags.CF;
-import static dev.tandem.core.cpu.Flags.DF;
-import static dev.tandem.core.cpu.Flags.ID;
 import static dev.tandem.core.cpu.Flags.IF;
-import static dev.tandem.core.cpu.Flags.IOPL;
-import static dev.tandem.core.cpu.Flags.NT;
-import static dev.tandem.core.cpu.Flags.OF;
-import static dev.tandem.core.cpu.Flags.PF;
-import static dev.tandem.core.cpu.Flags.RF;
-import static dev.tandem.core.cpu.Flags.SF;
-import static dev.tandem.core.cpu.Flags.TF;
 import static dev.tandem.core.cpu.Flags.VM;
-import static dev.tandem.core.cpu.Flags.ZF;
 
 import dev.tandem.core.io.InterruptController;
 import dev.tandem.core.io.IoBus;
 import dev.tandem.core.mem.PhysicalMemory;
 
 /**
- * An IA-32 (P6 class) CPU: architectural state, the memory path (segmentation, paging, software
- * TLB), decoding driven by {@link OpTable}, and the interpreter.
+ * An IA-32 (P6 class) CPU: the architectural state in flat fields, the wiring to memory, I/O, the
+ * interrupt controller and the x87, and the public API (reset, run, step, state access).
+ *
+ * <p>The rest of the package works on this object; each part is a file named after it:
+ * <ul>
+ * <li>{@link Interpreter}: the run loop, blocks, single steps, dispatch by {@link HandlerId};
+ * <li>{@link Decoder} (driven by {@link OpTable}) fills {@link Insn}s, cached in {@link BlockCache};
+ * <li>{@link Mmu}: segment checks, software TLB, page walk, every memory access;
+ * <li>{@link LazyFlags}: the lazy arithmetic flags and the ALU primitives that set them;
+ * <li>handler families: {@link AluOps}, {@link BitOps}, {@link MoveOps}, {@link StackOps},
+ *     {@link ControlOps}, {@link StringOps}, {@link SystemOps}, {@link FpuGlue}; with
+ *     {@link Operands}, {@link Segments}, {@link Interrupts}, {@link Gates}, {@link Tasks},
+ *     {@link Msr} beneath them.
+ * </ul>
+ * Handlers are static methods taking the {@code Cpu}, so all state stays in this one object and
+ * {@link CpuState#walk} remains the one list of it.
  *
  * <p>Instruction counting rule: {@link #icount} is incremented once for every retired instruction
  * and once for every completed iteration of a REP-prefixed string instruction (a REP instruction
@@ -39,7 +39,11 @@ public final class Cpu {
             CR0_WP = 1 << 16, CR0_AM = 1 << 18, CR0_NW = 1 << 29, CR0_CD = 1 << 30, CR0_PG = 1 << 31;
     public static final int CR4_VME = 1, CR4_PVI = 2, CR4_TSD = 4, CR4_DE = 8, CR4_PSE = 16, CR4_PGE = 128;
 
-    // ------------------------------------------------------------------ architectural state
+    /** FPU, DE, PSE, TSC, MSR, CX8, PGE, CMOV. */
+    public static final int CPUID_FEATURES = 1 | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 13)
+            | (1 << 15);
+
+    // ------------------------------------------------------------------ architectural state (saved by CpuState)
     public final int[] reg = new int[8];
     public int eip;
     /** EFLAGS; the arithmetic bits are stale while {@link #lfOp} != 0. */
@@ -67,26 +71,78 @@ public final class Cpu {
     /** Interrupts are inhibited until after the next instruction (STI, MOV SS, POP SS). */
     boolean inhibitIrq;
 
-    // ------------------------------------------------------------------ derived state
+    // ------------------------------------------------------------------ derived state (recomputed on load)
     /** Code segment D bit: default operand and address size 32. */
     boolean code32;
     /** Stack segment B bit: ESP (true) or SP (false). */
     boolean stack32;
 
+    // ------------------------------------------------------------------ lazy arithmetic flags (see LazyFlags)
+    /** Kind and size of the last flag-setting operation (see {@link LazyFlags}); 0 when EFLAGS is current. */
+    int lfOp;
+    /** Result and operands of that operation. */
+    int lfRes, lfDst, lfSrc;
+    /** Carry in (ADC/SBB) or preserved carry (INC/DEC). */
+    int lfCin;
+
+    // ------------------------------------------------------------------ the instruction being executed (dead between instructions)
+    /** The instruction being executed (a block-cache entry, or {@link #scratchInsn} for single steps). */
+    Insn cur;
+    /** The instruction decoded by {@link #step}. */
+    final Insn scratchInsn = new Insn();
+    /** Effective address offset of the memory operand, computed before execution. */
+    int eaOff;
+    /** ESP at the start of the instruction being executed (restored when it faults). */
+    int startEsp;
+    /** EIP of the instruction being executed. */
+    int startEip;
+    /** Set by software interrupts: no single-step trap after them (TF was cleared on entry). */
+    boolean noTrap;
+    /** Nesting of exception delivery (see {@link Interrupts#handleFault}); 0 at instruction boundaries. */
+    int faultDepth;
+    /** The count at which the current {@link #run} stops (REP loops stop there too). */
+    long runLimit = Long.MAX_VALUE;
+    // scratch space, so that no instruction allocates
+    final int[] tmp8 = new int[8];
+    /** Stack frames built by gates. */
+    final int[] scratchA = new int[40];
+    final int[] scratchB = new int[32];
+    final long[] descTmp = new long[1];
+
+    // ------------------------------------------------------------------ parts
+    /** The memory path: segment checks, TLB, page walk (see {@link Mmu}). */
+    final Mmu mmu;
+    /** Decodes instructions at CS:EIP (see {@link Decoder}). */
+    final Decoder decoder = new Decoder(this);
+    /** Decoded blocks by physical address (see {@link BlockCache}). */
+    final BlockCache blocks;
+
     // ------------------------------------------------------------------ wiring
     public final PhysicalMemory mem;
     public final IoBus io;
-    private InterruptController pic;
+    InterruptController pic;
+    /** The one preallocated exception object (see {@link CpuFault}). */
     private final CpuFault fault = new CpuFault();
-    static final java.lang.invoke.VarHandle SHORT = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(
-            short[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
-    static final java.lang.invoke.VarHandle INT = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(
-            int[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
     /** Time stamp counter source; the machine routes it through the nondeterminism boundary. */
     private java.util.function.LongSupplier tscSource = () -> icount;
     private FpuUnit fpu;
+    private Runnable ferrHook = () -> { };
 
-    /** Optional x87 unit; without one, ESC opcodes raise #NM when CR0.EM is set and #UD... see execFpu. */
+    // ------------------------------------------------------------------ diagnostics and test hooks (not state)
+    /** When false every instruction is decoded afresh (for testing the cache itself). */
+    public boolean blockCacheEnabled = true;
+    /**
+     * Opcode-table coverage (tests): when non-null, {@link #step} counts each decoded instruction
+     * here, indexed by {@link #formIndex}. Only the single-step path counts; set
+     * {@link #blockCacheEnabled} to false to route everything through it.
+     */
+    public long[] formCounts;
+    /** Multi-byte accesses that straddled a segment limit (and faulted). */
+    public long straddleFaults;
+    /** The vector of the last exception raised by an instruction, or -1. */
+    public int lastException = -1;
+
+    /** Optional x87 unit; without one, ESC opcodes and WAIT raise #NM (see {@link FpuGlue}). */
     public interface FpuUnit {
         void reset();
 
@@ -100,9 +156,10 @@ public final class Cpu {
     public Cpu(PhysicalMemory mem, IoBus io) {
         this.mem = mem;
         this.io = io;
-        this.ram = mem.ram;
-        mem.setMappingListener(this::flushTlbAll);
-        mem.setWriteListener(this::codeWriteListener);
+        this.mmu = new Mmu(this, mem);
+        mem.setMappingListener(mmu::flushTlbAll);
+        this.blocks = new BlockCache(this);
+        mem.setWriteListener(blocks::codeWritten);
         reset();
     }
 
@@ -120,6 +177,41 @@ public final class Cpu {
 
     public FpuUnit fpu() {
         return fpu;
+    }
+
+    /** Legacy FERR# path: the machine raises IRQ 13 here. */
+    public void setFerrHook(Runnable r) {
+        this.ferrHook = r;
+    }
+
+    // ================================================================== running
+
+    /**
+     * Runs until {@link #icount} reaches {@code untilIcount}, the CPU halts, or it shuts down.
+     * Returns the instruction count.
+     */
+    public long run(long untilIcount) {
+        return Interpreter.run(this, untilIcount);
+    }
+
+    /** Executes one instruction (or one REP iteration), delivering any exception it raises. */
+    public void step() {
+        Interpreter.step(this);
+    }
+
+    /** True when an external interrupt is pending and would be accepted now. */
+    public boolean interruptAcceptable() {
+        return interruptPending();
+    }
+
+    /** True when an external interrupt would be accepted now. */
+    boolean interruptPending() {
+        return (eflags & IF) != 0 && pic != null && pic.hasInterrupt();
+    }
+
+    /** Index of an instruction form in {@link #formCounts}: 9 slots per opcode (no ModRM group, /0../7). */
+    public static int formIndex(int opcode, int regField) {
+        return opcode * 9 + regField + 1;
     }
 
     // ================================================================== reset and mode setup
@@ -222,11 +314,8 @@ public final class Cpu {
         return (eflags & VM) != 0;
     }
 
-    void refreshMode() {
-        updateMode();
-    }
-
-    private void updateMode() {
+    /** Recomputes code/stack size, CPL in real and v86 mode, and the TLB tags in use. */
+    void updateMode() {
         code32 = (segAttr[CS] & 0x4000) != 0 && protectedMode() && !v86();
         stack32 = (segAttr[SS] & 0x4000) != 0 && protectedMode() && !v86();
         if (!protectedMode()) {
@@ -234,105 +323,18 @@ public final class Cpu {
         } else if (v86()) {
             cpl = 3;
         }
-        selectTlb();
+        mmu.selectTlb(cpl);
     }
 
-    // ================================================================== flags (lazy)
-
-    // lazy flag kinds; lfOp = kind * 4 + size index (0 = 8 bit, 1 = 16 bit, 2 = 32 bit)
-    static final int LF_ADD = 1, LF_ADC = 2, LF_SUB = 3, LF_SBB = 4, LF_LOGIC = 5, LF_INC = 6, LF_DEC = 7;
-    int lfOp;
-    int lfRes, lfDst, lfSrc;
-    /** Carry in (ADC/SBB) or preserved carry (INC/DEC). */
-    int lfCin;
-
-    static int mask(int sz) {
-        return sz == 0 ? 0xFF : sz == 1 ? 0xFFFF : 0xFFFFFFFF;
+    int iopl() {
+        return (eflags >>> 12) & 3;
     }
 
-    static int signBit(int sz) {
-        return sz == 0 ? 0x80 : sz == 1 ? 0x8000 : 0x80000000;
-    }
+    // ================================================================== EFLAGS
 
-    private static final byte[] PARITY = new byte[256];
-
-    static {
-        for (int i = 0; i < 256; i++) PARITY[i] = (byte) ((Integer.bitCount(i) & 1) == 0 ? PF : 0);
-    }
-
-    boolean getCF() {
-        if (lfOp == 0) return (eflags & CF) != 0;
-        int kind = lfOp >>> 2;
-        switch (kind) {
-            case LF_ADD:
-                return Integer.compareUnsigned(lfRes, lfDst) < 0;
-            case LF_ADC:
-                return lfCin != 0 ? Integer.compareUnsigned(lfRes, lfDst) <= 0
-                        : Integer.compareUnsigned(lfRes, lfDst) < 0;
-            case LF_SUB:
-                return Integer.compareUnsigned(lfDst, lfSrc) < 0;
-            case LF_SBB:
-                return lfCin != 0 ? Integer.compareUnsigned(lfDst, lfSrc) <= 0
-                        : Integer.compareUnsigned(lfDst, lfSrc) < 0;
-            case LF_LOGIC:
-                return false;
-            default:
-                return lfCin != 0;
-        }
-    }
-
-    boolean getZF() {
-        return lfOp == 0 ? (eflags & ZF) != 0 : lfRes == 0;
-    }
-
-    boolean getSF() {
-        return lfOp == 0 ? (eflags & SF) != 0 : (lfRes & signBit(lfOp & 3)) != 0;
-    }
-
-    boolean getOF() {
-        if (lfOp == 0) return (eflags & OF) != 0;
-        int sign = signBit(lfOp & 3);
-        switch (lfOp >>> 2) {
-            case LF_ADD:
-            case LF_ADC:
-            case LF_INC:
-                return ((lfDst ^ lfRes) & (lfSrc ^ lfRes) & sign) != 0;
-            case LF_SUB:
-            case LF_SBB:
-            case LF_DEC:
-                return ((lfDst ^ lfSrc) & (lfDst ^ lfRes) & sign) != 0;
-            default:
-                return false;
-        }
-    }
-
-    boolean getPF() {
-        return lfOp == 0 ? (eflags & PF) != 0 : PARITY[lfRes & 0xFF] != 0;
-    }
-
-    boolean getAF() {
-        if (lfOp == 0) return (eflags & AF) != 0;
-        if ((lfOp >>> 2) == LF_LOGIC) return false;
-        return ((lfDst ^ lfSrc ^ lfRes) & 0x10) != 0;
-    }
-
-    /** Writes the lazily held arithmetic flags into {@link #eflags}. */
-    void materialize() {
-        if (lfOp != 0) {
-            int f = eflags & ~ARITH;
-            if (getCF()) f |= CF;
-            f |= PARITY[lfRes & 0xFF];
-            if (getAF()) f |= AF;
-            if (lfRes == 0) f |= ZF;
-            if ((lfRes & signBit(lfOp & 3)) != 0) f |= SF;
-            if (getOF()) f |= OF;
-            lfOp = 0;
-            eflags = f;
-        }
-    }
-
+    /** EFLAGS with the lazily held arithmetic flags written in. */
     public int getEflags() {
-        materialize();
+        LazyFlags.materialize(this);
         return eflags;
     }
 
@@ -341,175 +343,6 @@ public final class Cpu {
         lfOp = 0;
         eflags = (v & Flags.WRITABLE) | Flags.FIXED_ONE;
         updateMode();
-    }
-
-    void setArith(int bits) {
-        lfOp = 0;
-        eflags = (eflags & ~ARITH) | (bits & ARITH);
-    }
-
-    void setCFOnly(boolean c) {
-        materialize();
-        eflags = c ? eflags | CF : eflags & ~CF;
-    }
-
-    boolean cond(int cc) {
-        int kind = lfOp >>> 2;
-        if (kind == LF_SUB) {
-            // after CMP/SUB the common conditions follow from the operands directly
-            int sh = 32 - (8 << (lfOp & 3));
-            if ((lfOp & 3) == 2) sh = 0;
-            switch (cc) {
-                case 2: return Integer.compareUnsigned(lfDst, lfSrc) < 0;
-                case 3: return Integer.compareUnsigned(lfDst, lfSrc) >= 0;
-                case 4: return lfRes == 0;
-                case 5: return lfRes != 0;
-                case 6: return Integer.compareUnsigned(lfDst, lfSrc) <= 0;
-                case 7: return Integer.compareUnsigned(lfDst, lfSrc) > 0;
-                case 12: return (lfDst << sh) < (lfSrc << sh);
-                case 13: return (lfDst << sh) >= (lfSrc << sh);
-                case 14: return (lfDst << sh) <= (lfSrc << sh);
-                case 15: return (lfDst << sh) > (lfSrc << sh);
-                default: break;
-            }
-        } else if (kind == LF_LOGIC) {
-            int sh = (lfOp & 3) == 2 ? 0 : 32 - (8 << (lfOp & 3));
-            switch (cc) {
-                case 4: return lfRes == 0;
-                case 5: return lfRes != 0;
-                case 8: case 12: return (lfRes << sh) < 0;
-                case 9: case 13: return (lfRes << sh) >= 0;
-                case 14: return (lfRes << sh) <= 0;
-                case 15: return (lfRes << sh) > 0;
-                default: break;
-            }
-        }
-        boolean r;
-        switch (cc >>> 1) {
-            case 0: r = getOF(); break;
-            case 1: r = getCF(); break;
-            case 2: r = getZF(); break;
-            case 3: r = getCF() || getZF(); break;
-            case 4: r = getSF(); break;
-            case 5: r = getPF(); break;
-            case 6: r = getSF() != getOF(); break;
-            default: r = getZF() || (getSF() != getOF()); break;
-        }
-        return r ^ ((cc & 1) != 0);
-    }
-
-    // ================================================================== ALU primitives
-
-    /** ADD OR ADC SBB AND SUB XOR CMP on size {@code sz}; sets flags, returns the result. */
-    int alu(int op, int dst, int src, int sz) {
-        int m = mask(sz);
-        dst &= m;
-        src &= m;
-        int res;
-        switch (op) {
-            case 0:
-                res = (dst + src) & m;
-                lfOp = LF_ADD << 2 | sz;
-                break;
-            case 1:
-                res = dst | src;
-                lfOp = LF_LOGIC << 2 | sz;
-                break;
-            case 2: {
-                int c = getCF() ? 1 : 0;
-                res = (dst + src + c) & m;
-                lfCin = c;
-                lfOp = LF_ADC << 2 | sz;
-                break;
-            }
-            case 3: {
-                int c = getCF() ? 1 : 0;
-                res = (dst - src - c) & m;
-                lfCin = c;
-                lfOp = LF_SBB << 2 | sz;
-                break;
-            }
-            case 4:
-                res = dst & src;
-                lfOp = LF_LOGIC << 2 | sz;
-                break;
-            case 5:
-            case 7:
-                res = (dst - src) & m;
-                lfOp = LF_SUB << 2 | sz;
-                break;
-            default:
-                res = dst ^ src;
-                lfOp = LF_LOGIC << 2 | sz;
-                break;
-        }
-        lfDst = dst;
-        lfSrc = src;
-        lfRes = res;
-        return res;
-    }
-
-    /** {@link #alu} for 32-bit operands. */
-    int alu32(int op, int dst, int src) {
-        int res;
-        switch (op) {
-            case 0:
-                res = dst + src;
-                lfOp = LF_ADD << 2 | 2;
-                break;
-            case 1:
-                res = dst | src;
-                lfOp = LF_LOGIC << 2 | 2;
-                break;
-            case 4:
-                res = dst & src;
-                lfOp = LF_LOGIC << 2 | 2;
-                break;
-            case 5:
-            case 7:
-                res = dst - src;
-                lfOp = LF_SUB << 2 | 2;
-                break;
-            case 6:
-                res = dst ^ src;
-                lfOp = LF_LOGIC << 2 | 2;
-                break;
-            default:
-                return alu(op, dst, src, 2);
-        }
-        lfDst = dst;
-        lfSrc = src;
-        lfRes = res;
-        return res;
-    }
-
-    int inc(int v, int sz) {
-        int c = getCF() ? 1 : 0;
-        int m = mask(sz);
-        lfDst = v & m;
-        lfSrc = 1;
-        lfRes = (v + 1) & m;
-        lfCin = c;
-        lfOp = LF_INC << 2 | sz;
-        return lfRes;
-    }
-
-    int dec(int v, int sz) {
-        int c = getCF() ? 1 : 0;
-        int m = mask(sz);
-        lfDst = v & m;
-        lfSrc = 1;
-        lfRes = (v - 1) & m;
-        lfCin = c;
-        lfOp = LF_DEC << 2 | sz;
-        return lfRes;
-    }
-
-    void logicFlags(int res, int sz) {
-        lfDst = 0;
-        lfSrc = 0;
-        lfRes = res & mask(sz);
-        lfOp = LF_LOGIC << 2 | sz;
     }
 
     // ================================================================== registers by size
@@ -551,1811 +384,55 @@ public final class Cpu {
         return fault(6);
     }
 
-    // ================================================================== software TLB
+    // ================================================================== memory and caches, from outside
 
-    private static final int TLB_BITS = 12;
-    private static final int TLB_SIZE = 1 << TLB_BITS;
-    private static final int TLB_MASK = TLB_SIZE - 1;
-    private final byte[] ram;
-    // tags hold (linear page number); -1 is invalid
-    private final int[] rtagS = new int[TLB_SIZE], wtagS = new int[TLB_SIZE], rtagU = new int[TLB_SIZE],
-            wtagU = new int[TLB_SIZE];
-    private final int[] tlbPhys = new int[TLB_SIZE];
-    private final boolean[] tlbGlobal = new boolean[TLB_SIZE];
-    private int[] rtag = rtagS, wtag = wtagS;
-
-    private void selectTlb() {
-        if (cpl == 3) {
-            rtag = rtagU;
-            wtag = wtagU;
-        } else {
-            rtag = rtagS;
-            wtag = wtagS;
-        }
-    }
-
+    /** Drops every TLB entry (after the memory map or paging state changed outside the CPU). */
     public void flushTlbAll() {
-        java.util.Arrays.fill(rtagS, -1);
-        java.util.Arrays.fill(wtagS, -1);
-        java.util.Arrays.fill(rtagU, -1);
-        java.util.Arrays.fill(wtagU, -1);
-        java.util.Arrays.fill(tlbGlobal, false);
-    }
-
-    /** CR3 load: drops all non-global translations. */
-    void flushTlbNonGlobal() {
-        if ((cr4 & CR4_PGE) == 0) {
-            flushTlbAll();
-            return;
-        }
-        for (int i = 0; i < TLB_SIZE; i++) {
-            if (!tlbGlobal[i]) {
-                rtagS[i] = wtagS[i] = rtagU[i] = wtagU[i] = -1;
-            }
-        }
-    }
-
-    void invlpg(int lin) {
-        int i = (lin >>> 12) & TLB_MASK;
-        rtagS[i] = wtagS[i] = rtagU[i] = wtagU[i] = -1;
-        tlbGlobal[i] = false;
-    }
-
-    /**
-     * Translates a linear address for an access by the current privilege level (or a supervisor
-     * access when {@code sup}), walking the page tables, setting accessed/dirty bits, raising #PF,
-     * and filling the TLB when the page is plain RAM.
-     */
-    int translate(int lin, boolean write, boolean sup) {
-        boolean user = !sup && cpl == 3;
-        int phys;
-        boolean global = false;
-        boolean rw = true, us = true, dirty = true;
-        boolean wp = (cr0 & CR0_WP) != 0;
-        int a20 = mem.a20Mask();
-        if ((cr0 & CR0_PG) == 0) {
-            phys = lin & a20;
-        } else {
-            int pdeAddr = ((cr3 & 0xFFFFF000) | ((lin >>> 20) & 0xFFC)) & a20;
-            int pde = mem.read32(pdeAddr);
-            if ((pde & 1) == 0) throw pageFault(lin, write, user, false);
-            if ((pde & 0x80) != 0 && (cr4 & CR4_PSE) != 0) {
-                rw = (pde & 2) != 0;
-                us = (pde & 4) != 0;
-                checkPagePerm(lin, write, user, rw, us, wp);
-                int want = pde | 0x20 | (write ? 0x40 : 0);
-                if (want != pde) mem.write32(pdeAddr, want);
-                dirty = (want & 0x40) != 0;
-                phys = ((pde & 0xFFC00000) | (lin & 0x3FF000) | (lin & 0xFFF)) & a20;
-                global = (pde & 0x100) != 0 && (cr4 & CR4_PGE) != 0;
-            } else {
-                int pteAddr = ((pde & 0xFFFFF000) | ((lin >>> 10) & 0xFFC)) & a20;
-                int pte = mem.read32(pteAddr);
-                if ((pte & 1) == 0) throw pageFault(lin, write, user, false);
-                rw = (pde & 2) != 0 && (pte & 2) != 0;
-                us = (pde & 4) != 0 && (pte & 4) != 0;
-                checkPagePerm(lin, write, user, rw, us, wp);
-                if ((pde & 0x20) == 0) mem.write32(pdeAddr, pde | 0x20);
-                int want = pte | 0x20 | (write ? 0x40 : 0);
-                if (want != pte) mem.write32(pteAddr, want);
-                dirty = (want & 0x40) != 0;
-                phys = ((pte & 0xFFFFF000) | (lin & 0xFFF)) & a20;
-                global = (pte & 0x100) != 0 && (cr4 & CR4_PGE) != 0;
-            }
-        }
-        if (mem.isDirectReadable(phys)) {
-            int page = lin >>> 12;
-            int i = page & TLB_MASK;
-            int ppage = phys & 0xFFFFF000;
-            if (tlbPhys[i] != ppage || (rtagS[i] != page && rtagU[i] != page)) {
-                rtagS[i] = wtagS[i] = rtagU[i] = wtagU[i] = -1;
-                tlbPhys[i] = ppage;
-            }
-            tlbGlobal[i] = global;
-            boolean direct = dirty && mem.isDirectWritable(phys);
-            if (user) {
-                if (us) {
-                    rtagU[i] = page;
-                    if (direct && rw) wtagU[i] = page;
-                }
-            } else {
-                rtagS[i] = page;
-                if (direct && (rw || !wp)) wtagS[i] = page;
-            }
-        }
-        return phys;
-    }
-
-    private void checkPagePerm(int lin, boolean write, boolean user, boolean writable, boolean userOk,
-                               boolean wp) {
-        if (user) {
-            if (!userOk || (write && !writable)) throw pageFault(lin, write, true, true);
-        } else if (write && !writable && wp) {
-            throw pageFault(lin, true, false, true);
-        }
-    }
-
-    private CpuFault pageFault(int lin, boolean write, boolean user, boolean present) {
-        cr2 = lin;
-        return fault(14, (present ? 1 : 0) | (write ? 2 : 0) | (user ? 4 : 0));
-    }
-
-
-    // ---- linear access by the current privilege level
-
-    int lrd8(int lin) {
-        int i = (lin >>> 12) & TLB_MASK;
-        if (rtag[i] == (lin >>> 12)) return ram[tlbPhys[i] | (lin & 0xFFF)] & 0xFF;
-        return mem.read8(translate(lin, false, false));
-    }
-
-    int lrd16(int lin) {
-        int i = (lin >>> 12) & TLB_MASK;
-        if (rtag[i] == (lin >>> 12) && (lin & 0xFFF) <= 0xFFE) {
-            int p = tlbPhys[i] | (lin & 0xFFF);
-            return (ram[p] & 0xFF) | ((ram[p + 1] & 0xFF) << 8);
-        }
-        if ((lin & 0xFFF) == 0xFFF) return lrd8(lin) | (lrd8(lin + 1) << 8);
-        return mem.read16(translate(lin, false, false));
-    }
-
-    int lrd32(int lin) {
-        int i = (lin >>> 12) & TLB_MASK;
-        if (rtag[i] == (lin >>> 12) && (lin & 0xFFF) <= 0xFFC) {
-            return (int) INT.get(ram, tlbPhys[i] | (lin & 0xFFF));
-        }
-        if ((lin & 0xFFF) > 0xFFC) {
-            // crossing a page: translate both pages before reading (all-or-nothing)
-            int b0 = lrd8(lin), b1 = lrd8(lin + 1), b2 = lrd8(lin + 2), b3 = lrd8(lin + 3);
-            return b0 | (b1 << 8) | (b2 << 16) | (b3 << 24);
-        }
-        return mem.read32(translate(lin, false, false));
-    }
-
-    void lwr8(int lin, int v) {
-        int i = (lin >>> 12) & TLB_MASK;
-        if (wtag[i] == (lin >>> 12)) {
-            ram[tlbPhys[i] | (lin & 0xFFF)] = (byte) v;
-            return;
-        }
-        int p = translate(lin, true, false);
-        mem.write8(p, v);
-    }
-
-    void lwr16(int lin, int v) {
-        int i = (lin >>> 12) & TLB_MASK;
-        if (wtag[i] == (lin >>> 12) && (lin & 0xFFF) <= 0xFFE) {
-            SHORT.set(ram, tlbPhys[i] | (lin & 0xFFF), (short) v);
-            return;
-        }
-        if ((lin & 0xFFF) == 0xFFF) {
-            int p0 = translate(lin, true, false);
-            int p1 = translate(lin + 1, true, false);
-            mem.write8(p0, v);
-            mem.write8(p1, v >>> 8);
-            return;
-        }
-        int p = translate(lin, true, false);
-        mem.write16(p, v);
-    }
-
-    void lwr32(int lin, int v) {
-        int i = (lin >>> 12) & TLB_MASK;
-        if (wtag[i] == (lin >>> 12) && (lin & 0xFFF) <= 0xFFC) {
-            INT.set(ram, tlbPhys[i] | (lin & 0xFFF), v);
-            return;
-        }
-        if ((lin & 0xFFF) > 0xFFC) {
-            int p0 = translate(lin, true, false);
-            int p1 = translate((lin | 0xFFF) + 1, true, false); // first byte of the second page (CR2 on a fault)
-            int n0 = 0x1000 - (lin & 0xFFF);
-            for (int k = 0; k < 4; k++) {
-                int p = k < n0 ? p0 + k : (p1 & 0xFFFFF000) + (k - n0);
-                mem.write8(p, v >>> (8 * k));
-            }
-            return;
-        }
-        int p = translate(lin, true, false);
-        mem.write32(p, v);
-    }
-
-
-    // ---- supervisor (implicit) accesses: descriptor tables, TSS, IDT
-
-    int sysRd8(int lin) {
-        return mem.read8(translate(lin, false, true));
-    }
-
-    int sysRd16(int lin) {
-        return sysRd8(lin) | (sysRd8(lin + 1) << 8);
-    }
-
-    int sysRd32(int lin) {
-        if ((lin & 0xFFF) <= 0xFFC) return mem.read32(translate(lin, false, true));
-        return sysRd16(lin) | (sysRd16(lin + 2) << 16);
-    }
-
-    void sysWr8(int lin, int v) {
-        int p = translate(lin, true, true);
-        mem.write8(p, v);
-    }
-
-    void sysWr16(int lin, int v) {
-        sysWr8(lin, v);
-        sysWr8(lin + 1, v >>> 8);
-    }
-
-    void sysWr32(int lin, int v) {
-        sysWr16(lin, v);
-        sysWr16(lin + 2, v >>> 16);
-    }
-
-    // ================================================================== segmented access
-
-    /** Checks a data access of {@code size} bytes at {@code off} in segment {@code s}. */
-    void checkSeg(int s, int off, int size, boolean write) {
-        int limit = segLimit[s];
-        // fast accept: a 4 GiB expand-up writable data segment (flat models); an access wrapping past
-        // 2^32 is not checked here
-        if (limit == -1 && (segAttr[s] & 0x1E) == 0x12 && segUsable[s]) return;
-        if (size > 1 && Integer.compareUnsigned(off, limit) <= 0 && Integer.compareUnsigned(off + size - 1, limit) > 0
-                && segUsable[s] && (segAttr[s] & 0x1C) != 0x14) {
-            straddleFaults++;
-        }
-        int attr = segAttr[s];
-        if (!segUsable[s]) throw s == SS ? fault(12, 0) : gp(0);
-        if ((attr & 0x1C) == 0x14) {
-            // expand-down data segment: valid offsets are limit+1 .. 0xFFFF or 0xFFFFFFFF
-            int upper = (attr & 0x4000) != 0 ? 0xFFFFFFFF : 0xFFFF;
-            if (Integer.compareUnsigned(off, limit) <= 0
-                    || Integer.compareUnsigned(off + size - 1, upper) > 0
-                    || Integer.compareUnsigned(off, off + size - 1) > 0) {
-                throw s == SS ? fault(12, 0) : gp(0);
-            }
-        } else if (Integer.compareUnsigned(off, limit) > 0
-                || Integer.compareUnsigned(off + size - 1, limit) > 0
-                || (size > 1 && Integer.compareUnsigned(off + size - 1, off) < 0)) {
-            throw s == SS ? fault(12, 0) : gp(0);
-        }
-        if (protectedMode() && !v86()) {
-            if (write) {
-                // code segments and read-only data are not writable
-                if ((attr & 0x8) != 0 || (attr & 0x2) == 0) throw gp(0);
-            } else if ((attr & 0xA) == 0x8) {
-                throw gp(0); // execute-only code
-            }
-        }
-    }
-
-    int rd8(int s, int off) {
-        checkSeg(s, off, 1, false);
-        return lrd8(segBase[s] + off);
-    }
-
-    int rd16(int s, int off) {
-        checkSeg(s, off, 2, false);
-        return lrd16(segBase[s] + off);
-    }
-
-    int rd32(int s, int off) {
-        checkSeg(s, off, 4, false);
-        return lrd32(segBase[s] + off);
-    }
-
-    int rd(int s, int off, int sz) {
-        return sz == 2 ? rd32(s, off) : sz == 1 ? rd16(s, off) : rd8(s, off);
-    }
-
-    /**
-     * Read with write intent, for read-modify-write instructions: checks the segment and every page
-     * for writing before reading, so a protection fault is raised (as a write) before anything of
-     * the instruction takes effect, flags included.
-     */
-    int rdw(int s, int off, int sz) {
-        int n = sz == 2 ? 4 : sz == 1 ? 2 : 1;
-        checkSeg(s, off, n, true);
-        int lin = segBase[s] + off;
-        int i = (lin >>> 12) & TLB_MASK;
-        if (wtag[i] == (lin >>> 12) && (lin & 0xFFF) <= 0x1000 - n) {
-            int p = tlbPhys[i] | (lin & 0xFFF);
-            return sz == 2 ? (int) INT.get(ram, p) : sz == 1 ? (short) SHORT.get(ram, p) & 0xFFFF : ram[p] & 0xFF;
-        }
-        translate(lin, true, false);
-        if ((((lin + n - 1) ^ lin) >>> 12) != 0) translate((lin | 0xFFF) + 1, true, false);
-        return sz == 2 ? lrd32(lin) : sz == 1 ? lrd16(lin) : lrd8(lin);
-    }
-
-    void wr8(int s, int off, int v) {
-        checkSeg(s, off, 1, true);
-        lwr8(segBase[s] + off, v);
-    }
-
-    void wr16(int s, int off, int v) {
-        checkSeg(s, off, 2, true);
-        lwr16(segBase[s] + off, v);
-    }
-
-    void wr32(int s, int off, int v) {
-        checkSeg(s, off, 4, true);
-        lwr32(segBase[s] + off, v);
-    }
-
-    void wr(int s, int off, int sz, int v) {
-        if (sz == 2) wr32(s, off, v);
-        else if (sz == 1) wr16(s, off, v);
-        else wr8(s, off, v);
+        mmu.flushTlbAll();
     }
 
     /** Public accessors for devices and the FPU: segment-relative reads and writes with all checks. */
     public int readMem8(int s, int off) {
-        return rd8(s, off);
+        return mmu.rd8(s, off);
     }
 
     public int readMem16(int s, int off) {
-        return rd16(s, off);
+        return mmu.rd16(s, off);
     }
 
     public int readMem32(int s, int off) {
-        return rd32(s, off);
+        return mmu.rd32(s, off);
     }
 
     public void writeMem8(int s, int off, int v) {
-        wr8(s, off, v);
+        mmu.wr8(s, off, v);
     }
 
     public void writeMem16(int s, int off, int v) {
-        wr16(s, off, v);
+        mmu.wr16(s, off, v);
     }
 
     public void writeMem32(int s, int off, int v) {
-        wr32(s, off, v);
+        mmu.wr32(s, off, v);
     }
 
     /** Linear-address read as the CPU would do it (for debuggers and tests); may raise #PF. */
     public int readLinear8(int lin) {
-        return lrd8(lin);
-    }
-
-    // ================================================================== decoding
-
-    /** The instruction being executed (a block-cache entry, or {@link #scratchInsn} for single steps). */
-    Insn cur;
-    private final Insn scratchInsn = new Insn();
-    /** Effective address offset of the memory operand, computed before execution. */
-    int eaOff;
-    /** ESP at the start of the instruction being executed (restored when it faults). */
-    int startEsp;
-    /** EIP of the instruction being executed. */
-    int startEip;
-    private int fetchCount;
-
-    private int fetch8() {
-        if (++fetchCount > 15) throw gp(0);
-        int off = eip + fetchCount - 1;
-        if (!code32) off &= 0xFFFF;
-        if (Integer.compareUnsigned(off, segLimit[CS]) > 0) throw gp(0);
-        return lrd8(segBase[CS] + off);
-    }
-
-    private int fetch16() {
-        int lo = fetch8();
-        return lo | (fetch8() << 8);
-    }
-
-    private int fetch32() {
-        int lo = fetch16();
-        return lo | (fetch16() << 16);
-    }
-
-    /** Decodes the instruction at CS:EIP into the d* fields. */
-    void decode() {
-        fetchCount = 0;
-        boolean op32 = code32, addr32 = code32;
-        int rep = 0;
-        boolean lock = false;
-        int segOvr = SEG_NONE;
-        int b;
-        for (;;) {
-            b = fetch8();
-            switch (b) {
-                case 0x26: segOvr = ES; continue;
-                case 0x2E: segOvr = CS; continue;
-                case 0x36: segOvr = SS; continue;
-                case 0x3E: segOvr = DS; continue;
-                case 0x64: segOvr = FS; continue;
-                case 0x65: segOvr = GS; continue;
-                case 0x66: op32 = !code32; continue;
-                case 0x67: addr32 = !code32; continue;
-                case 0xF0: lock = true; continue;
-                case 0xF2: rep = 2; continue;
-                case 0xF3: rep = 1; continue;
-                default:
-            }
-            break;
-        }
-        int opcode = b;
-        if (b == 0x0F) opcode = 0x100 | fetch8();
-        cur.dOpcode = opcode;
-        cur.dOp32 = op32;
-        cur.dAddr32 = addr32;
-        cur.dRep = rep;
-        cur.dLock = lock;
-        cur.dSegOvr = segOvr;
-        int info = OpTable.INFO[opcode];
-        boolean group = OpTable.IS_GROUP[opcode];
-        if (group || OpTable.hasModrm(info)) {
-            int modrm = fetch8();
-            cur.dMod = modrm >>> 6;
-            cur.dReg = (modrm >>> 3) & 7;
-            cur.dRm = modrm & 7;
-            if (group) info = OpTable.GROUP_INFO[opcode * 8 + cur.dReg];
-            if (cur.dMod != 3) decodeEa(addr32, segOvr);
-            else {
-                cur.dSeg = segOvr == SEG_NONE ? DS : segOvr;
-            }
-        } else {
-            cur.dMod = 3;
-            cur.dReg = cur.dRm = 0;
-            cur.dSeg = segOvr == SEG_NONE ? DS : segOvr;
-        }
-        if (!OpTable.valid(info)) {
-            cur.dInfo = 0;
-            cur.dHandler = H.UD;
-            cur.dLen = fetchCount;
-            return;
-        }
-        cur.dInfo = info;
-        cur.dHandler = op32 ? H.SPECIAL32[OpTable.handler(info)] : OpTable.handler(info);
-        cur.dSub = OpTable.sub(info);
-        int k = OpTable.imm1(info);
-        if (k != OpTable.IMM_NONE) cur.dImm = fetchImm(k, op32, addr32);
-        k = OpTable.imm2(info);
-        if (k != OpTable.IMM_NONE) cur.dImm2 = fetchImm(k, op32, addr32);
-        else if (OpTable.imm1(info) == OpTable.IMM_AP) {
-            cur.dImm2 = fetch16(); // selector after the offset
-        }
-        cur.dLen = fetchCount;
-    }
-
-    private int fetchImm(int kind, boolean op32, boolean addr32) {
-        switch (kind) {
-            case OpTable.IMM_B:
-                return fetch8();
-            case OpTable.IMM_SB:
-            case OpTable.IMM_JB:
-                return (byte) fetch8();
-            case OpTable.IMM_W:
-                return fetch16();
-            case OpTable.IMM_Z:
-            case OpTable.IMM_V:
-            case OpTable.IMM_AP:
-                return op32 ? fetch32() : fetch16();
-            case OpTable.IMM_JZ:
-                return op32 ? fetch32() : (short) fetch16();
-            case OpTable.IMM_O:
-                return addr32 ? fetch32() : fetch16();
-            default:
-                throw new IllegalStateException();
-        }
-    }
-
-    private void decodeEa(boolean addr32, int segOvr) {
-        int defSeg = DS;
-        cur.dBase = -1;
-        cur.dIndex = -1;
-        cur.dScale = 0;
-        cur.dDisp = 0;
-        if (!addr32) {
-            switch (cur.dRm) {
-                case 0: cur.dBase = EBX; cur.dIndex = ESI; break;
-                case 1: cur.dBase = EBX; cur.dIndex = EDI; break;
-                case 2: cur.dBase = EBP; cur.dIndex = ESI; defSeg = SS; break;
-                case 3: cur.dBase = EBP; cur.dIndex = EDI; defSeg = SS; break;
-                case 4: cur.dBase = ESI; break;
-                case 5: cur.dBase = EDI; break;
-                case 6:
-                    if (cur.dMod == 0) {
-                        cur.dDisp = fetch16();
-                    } else {
-                        cur.dBase = EBP;
-                        defSeg = SS;
-                    }
-                    break;
-                default: cur.dBase = EBX; break;
-            }
-            if (cur.dMod == 1) cur.dDisp = (byte) fetch8();
-            else if (cur.dMod == 2) cur.dDisp = fetch16();
-        } else {
-            int rm = cur.dRm;
-            if (rm == 4) {
-                int sib = fetch8();
-                cur.dScale = sib >>> 6;
-                int idx = (sib >>> 3) & 7;
-                if (idx != 4) cur.dIndex = idx;
-                int base = sib & 7;
-                if (base == 5 && cur.dMod == 0) {
-                    cur.dDisp = fetch32();
-                } else {
-                    cur.dBase = base;
-                    if (base == ESP || base == EBP) defSeg = SS;
-                }
-            } else if (rm == 5 && cur.dMod == 0) {
-                cur.dDisp = fetch32();
-            } else {
-                cur.dBase = rm;
-                if (rm == EBP) defSeg = SS;
-            }
-            if (cur.dMod == 1) cur.dDisp = (byte) fetch8();
-            else if (cur.dMod == 2) cur.dDisp = fetch32();
-        }
-        cur.dSeg = segOvr == SEG_NONE ? defSeg : segOvr;
-    }
-
-    int computeEa() {
-        int a = cur.dDisp;
-        if (cur.dBase >= 0) a += reg[cur.dBase];
-        if (cur.dAddr32) {
-            if (cur.dIndex >= 0) a += reg[cur.dIndex] << cur.dScale;
-            return a;
-        }
-        if (cur.dIndex >= 0) a += reg[cur.dIndex];
-        return a & 0xFFFF;
-    }
-
-    // ================================================================== run loop
-
-    /**
-     * Runs until {@link #icount} reaches {@code untilIcount}, the CPU halts, or it shuts down.
-     * Returns the instruction count.
-     */
-    public long run(long untilIcount) {
-        runLimit = untilIcount;
-        while (icount < untilIcount) {
-            if (shutdown) break;
-            if ((eflags & IF) != 0 && !inhibitIrq && pic != null && pic.hasInterrupt()) {
-                halted = false;
-                int vector = pic.acknowledge();
-                try {
-                    deliver(vector, false, 0, false, true);
-                } catch (CpuFault f) {
-                    handleFault(f);
-                }
-                continue;
-            }
-            if (halted) break;
-            if ((eflags & TF) != 0 || inhibitIrq || !blockCacheEnabled) {
-                step();
-                continue;
-            }
-            int blk = findBlock();
-            if (blk < 0) {
-                step();
-                continue;
-            }
-            execBlock(blk, untilIcount);
-        }
-        return icount;
-    }
-
-    // ================================================================== decoded-block cache
-    //
-    // Straight-line runs of decoded instructions, keyed by the physical address of their first byte
-    // and the code-segment size. A block never crosses a 4 KiB page; pages holding blocks are
-    // write-watched in PhysicalMemory, so any write to them (by the CPU or a device) bumps the
-    // page's generation and the blocks built from the old bytes are never used again.
-
-    /** When false every instruction is decoded afresh (for testing the cache itself). */
-    public boolean blockCacheEnabled = true;
-    private static final int MAX_BLOCK = 32;
-    private static final int POOL_INSNS = 1 << 18;
-    private final Insn[] pool = new Insn[POOL_INSNS];
-    private int poolUsed;
-    private static final int BT_BITS = 16;
-    private static final int BT_SIZE = 1 << BT_BITS;
-    private final int[] btPhys = new int[BT_SIZE];
-    /** 0 = empty, 1 = 16-bit code, 2 = 32-bit code. */
-    private final byte[] btMode = new byte[BT_SIZE];
-    private final int[] btStart = new int[BT_SIZE];
-    private final byte[] btCount = new byte[BT_SIZE];
-    private final int[] btBytes = new int[BT_SIZE];
-    private final int[] btGen = new int[BT_SIZE];
-    private final int[] pageGen = new int[1 << 20];
-    private final boolean[] codePageFlag = new boolean[1 << 20];
-    private int curBlockPage = -1;
-    private boolean blockAbort;
-    /** Blocks built and instructions decoded into blocks (statistics). */
-    public long blocksBuilt, blockFlushes;
-
-    private void codeWriteListener(int physAddr, int size) {
-        invalidateCodePage(physAddr >>> 12);
-        if (((physAddr + size - 1) >>> 12) != (physAddr >>> 12)) invalidateCodePage((physAddr + size - 1) >>> 12);
-    }
-
-    private void invalidateCodePage(int page) {
-        if (codePageFlag[page]) {
-            codePageFlag[page] = false;
-            pageGen[page]++;
-            mem.unwatchPage(page);
-            if (page == curBlockPage) blockAbort = true;
-        }
+        return mmu.lrd8(lin);
     }
 
     /** Drops every decoded block (used after state is loaded from outside, e.g. a snapshot). */
     public void flushBlockCache() {
-        java.util.Arrays.fill(btMode, (byte) 0);
-        poolUsed = 0;
-        blockFlushes++;
+        blocks.flush();
     }
 
-    /** Finds or builds the block at CS:EIP; -1 when the instruction must go through {@link #step}. */
-    private int findBlock() {
-        int lin = segBase[CS] + eip;
-        int ti = (lin >>> 12) & TLB_MASK;
-        if (rtag[ti] != (lin >>> 12)) return -1; // let step() translate (and fault) first
-        int phys = tlbPhys[ti] | (lin & 0xFFF);
-        int mode = code32 ? 2 : 1;
-        int idx = ((phys * 0x9E3779B1) >>> (32 - BT_BITS)) ^ mode;
-        if (btMode[idx] == mode && btPhys[idx] == phys && btGen[idx] == pageGen[phys >>> 12]) {
-            // the CS limit may have changed since the block was built
-            if (Integer.compareUnsigned(eip + btBytes[idx] - 1, segLimit[CS]) > 0) return -1;
-            return idx;
-        }
-        return buildBlock(idx, phys, mode, lin);
-    }
-
-    private int buildBlock(int idx, int phys, int mode, int lin) {
-        if (poolUsed + MAX_BLOCK > POOL_INSNS) flushBlockCache();
-        int start = poolUsed;
-        int n = 0;
-        int bytes = 0;
-        int saveEip = eip;
-        int e = eip;
-        int pageEnd = (lin | 0xFFF);
-        try {
-            while (n < MAX_BLOCK) {
-                int l = segBase[CS] + e;
-                // stop before an instruction that might reach into the next page
-                if (Integer.compareUnsigned(pageEnd - l, 15) < 0) break;
-                eip = e;
-                Insn in = pool[start + n];
-                if (in == null) in = pool[start + n] = new Insn();
-                cur = in;
-                decode();
-                n++;
-                bytes += cur.dLen;
-                e += cur.dLen;
-                if (!code32) e &= 0xFFFF;
-                if (cur.dInfo == 0 || (OpTable.flags(cur.dInfo) & OpTable.ENDS_BLOCK) != 0) break;
-            }
-        } catch (CpuFault f) {
-            // a later instruction does not decode: the block ends before it
-        }
-        eip = saveEip;
-        if (n == 0) return -1;
-        poolUsed += n;
-        int page = phys >>> 12;
-        if (!codePageFlag[page] && mem.pageKind(phys) == PhysicalMemory.KIND_RAM) {
-            codePageFlag[page] = true;
-            mem.watchPage(page);
-        }
-        btPhys[idx] = phys;
-        btMode[idx] = (byte) mode;
-        btStart[idx] = start;
-        btCount[idx] = (byte) n;
-        btBytes[idx] = bytes;
-        btGen[idx] = pageGen[page];
-        blocksBuilt++;
-        return idx;
-    }
-
-    private void execBlock(int idx, long until) {
-        int o = btStart[idx];
-        int n = btCount[idx];
-        curBlockPage = btPhys[idx] >>> 12;
-        blockAbort = false;
-        Insn[] p = pool;
-        for (int k = 0; k < n; k++, o++) {
-            Insn in = p[o];
-            cur = in;
-            // (run() only enters a block with no interrupt shadow and TF clear, and the block stops as
-            // soon as an instruction sets a shadow, so neither needs resetting per instruction)
-            int start = eip;
-            startEip = start;
-            startEsp = reg[ESP];
-            try {
-                execute();
-            } catch (CpuFault f) {
-                // (a task switch past its commit point moves these to the new task)
-                eip = startEip;
-                reg[ESP] = startEsp;
-                curBlockPage = -1;
-                handleFault(f);
-                return;
-            }
-            int next = start + in.dLen;
-            if (!code32) next &= 0xFFFF;
-            if (eip != next || blockAbort || halted || icount >= until || inhibitIrq) break;
-        }
-        curBlockPage = -1;
-    }
-
-    /** Executes one instruction (or one REP iteration), delivering any exception it raises. */
-    public void step() {
-        startEip = eip;
-        startEsp = reg[ESP];
-        boolean trap = (eflags & TF) != 0;
-        inhibitIrq = false;
-        noTrap = false;
-        cur = scratchInsn;
-        try {
-            decode();
-            if (formCounts != null) countForm();
-            execute();
-        } catch (CpuFault f) {
-            eip = startEip;
-            reg[ESP] = startEsp;
-            handleFault(f);
-            return;
-        }
-        if (trap && !noTrap) {
-            // single-step trap after the instruction
-            dr[6] |= 0x4000;
-            try {
-                deliver(1, false, 0, false, false);
-            } catch (CpuFault f) {
-                handleFault(f);
-            }
-        }
-    }
-
-    /** The count at which the current {@link #run} stops (REP loops stop there too). */
-    long runLimit = Long.MAX_VALUE;
-
-    /** True when an external interrupt is pending and would be accepted now. */
-    public boolean interruptAcceptable() {
-        return interruptPending();
-    }
-
-    /** True when an external interrupt would be accepted now. */
-    boolean interruptPending() {
-        return (eflags & IF) != 0 && pic != null && pic.hasInterrupt();
-    }
-
-    /**
-     * Opcode-table coverage (tests): when non-null, {@link #step} counts each decoded instruction
-     * here, indexed by {@link #formIndex}. Only the single-step path counts; set
-     * {@link #blockCacheEnabled} to false to route everything through it.
-     */
-    public long[] formCounts;
-
-    /** Index of an instruction form in {@link #formCounts}: 9 slots per opcode (no ModRM group, /0../7). */
-    public static int formIndex(int opcode, int regField) {
-        return opcode * 9 + regField + 1;
-    }
-
-    private void countForm() {
-        int op = cur.dOpcode;
-        int idx = OpTable.IS_GROUP[op] ? formIndex(op, cur.dReg) : formIndex(op, -1);
-        formCounts[idx]++;
-    }
-
-    /** Set by software interrupts: no single-step trap after them (TF was cleared on entry). */
-    boolean noTrap;
-    private int faultDepth;
-
-    /** Diagnostics: multi-byte accesses that straddled a segment limit (and faulted). */
-    public long straddleFaults;
-    /** Diagnostics: the vector of the last exception raised by an instruction, or -1. */
-    public int lastException = -1;
-
-    private void handleFault(CpuFault f) {
-        int vector = f.vector;
-        lastException = vector;
-        int code = f.errorCode;
-        boolean hasCode = f.hasErrorCode;
-        if (faultDepth >= 2) {
-            shutdown = true;
-            faultDepth = 0;
-            return;
-        }
-        faultDepth++;
-        try {
-            deliver(vector, hasCode, code, true, false);
-            faultDepth = 0;
-        } catch (CpuFault f2) {
-            int v2 = f2.vector;
-            boolean contributory1 = vector == 0 || (vector >= 10 && vector <= 13);
-            boolean contributory2 = v2 == 0 || (v2 >= 10 && v2 <= 13);
-            if (vector == 8) {
-                shutdown = true;
-                faultDepth = 0;
-                return;
-            }
-            if ((contributory1 && contributory2) || (vector == 14 && (contributory2 || v2 == 14))) {
-                handleFaultDouble();
-            } else {
-                handleFault(f2);
-            }
-        }
-    }
-
-    private void handleFaultDouble() {
-        try {
-            deliver(8, true, 0, true, false);
-            faultDepth = 0;
-        } catch (CpuFault f3) {
-            shutdown = true;
-            faultDepth = 0;
-        }
-    }
-
-    // ================================================================== execution
-
-    private void execute() {
-        if (cur.dHandler >= H.FIRST_SPECIAL) {
-            if (cur.dLock && ((OpTable.flags(cur.dInfo) & OpTable.LOCKABLE) == 0 || cur.dMod == 3)) throw ud();
-            executeSpecial32();
-            return;
-        }
-        int info = cur.dInfo;
-        if (cur.dMod != 3 && (OpTable.hasModrm(info) || OpTable.IS_GROUP[cur.dOpcode])) {
-            eaOff = computeEa();
-        }
-        if ((info & CHECK_MASK) != 0 || cur.dLock) {
-            int fl = OpTable.flags(info);
-            if ((fl & OpTable.MEM_ONLY) != 0 && cur.dMod == 3) throw ud();
-            if ((fl & OpTable.PM_ONLY) != 0 && (!protectedMode() || v86())) throw ud();
-            if (cur.dLock && ((fl & OpTable.LOCKABLE) == 0 || cur.dMod == 3)) throw ud();
-        }
-        int next = eip + cur.dLen;
-        if (!code32) next &= 0xFFFF;
-        int sz = cur.dOp32 ? 2 : 1;
-        switch (cur.dHandler) {
-            // ---- generic forms
-            case H.ALU_EbGb: {
-                int r = alu(cur.dSub, cur.dSub != 7 ? readEw(0) : readE(0), getReg8(cur.dReg), 0);
-                if (cur.dSub != 7) writeE(0, r);
-                break;
-            }
-            case H.ALU_EvGv: {
-                int r = alu(cur.dSub, cur.dSub != 7 ? readEw(sz) : readE(sz), getReg(cur.dReg, sz), sz);
-                if (cur.dSub != 7) writeE(sz, r);
-                break;
-            }
-            case H.ALU_GbEb: {
-                int r = alu(cur.dSub, getReg8(cur.dReg), readE(0), 0);
-                if (cur.dSub != 7) setReg8(cur.dReg, r);
-                break;
-            }
-            case H.ALU_GvEv: {
-                int r = alu(cur.dSub, getReg(cur.dReg, sz), readE(sz), sz);
-                if (cur.dSub != 7) setReg(cur.dReg, sz, r);
-                break;
-            }
-            case H.ALU_ALIb: {
-                int r = alu(cur.dSub, reg[EAX], cur.dImm, 0);
-                if (cur.dSub != 7) setReg8(EAX, r);
-                break;
-            }
-            case H.ALU_eAXIz: {
-                int r = alu(cur.dSub, reg[EAX], cur.dImm, sz);
-                if (cur.dSub != 7) setReg(EAX, sz, r);
-                break;
-            }
-            case H.ALU_EbIb: {
-                int r = alu(cur.dSub, cur.dSub != 7 ? readEw(0) : readE(0), cur.dImm, 0);
-                if (cur.dSub != 7) writeE(0, r);
-                break;
-            }
-            case H.ALU_EvIz: {
-                int r = alu(cur.dSub, cur.dSub != 7 ? readEw(sz) : readE(sz), cur.dImm, sz);
-                if (cur.dSub != 7) writeE(sz, r);
-                break;
-            }
-            case H.TEST_EbGb: alu(4, readE(0), getReg8(cur.dReg), 0); break;
-            case H.TEST_EvGv: alu(4, readE(sz), getReg(cur.dReg, sz), sz); break;
-            case H.TEST_ALIb: alu(4, reg[EAX], cur.dImm, 0); break;
-            case H.TEST_eAXIz: alu(4, reg[EAX], cur.dImm, sz); break;
-            case H.TEST_EbIb: alu(4, readE(0), cur.dImm, 0); break;
-            case H.TEST_EvIz: alu(4, readE(sz), cur.dImm, sz); break;
-            case H.INC_Zv: setReg(cur.dSub, sz, inc(reg[cur.dSub], sz)); break;
-            case H.DEC_Zv: setReg(cur.dSub, sz, dec(reg[cur.dSub], sz)); break;
-            case H.INC_Eb: writeE(0, inc(readEw(0), 0)); break;
-            case H.DEC_Eb: writeE(0, dec(readEw(0), 0)); break;
-            case H.INC_Ev: writeE(sz, inc(readEw(sz), sz)); break;
-            case H.DEC_Ev: writeE(sz, dec(readEw(sz), sz)); break;
-            case H.NOT_Eb: writeE(0, ~readEw(0)); break;
-            case H.NOT_Ev: writeE(sz, ~readEw(sz)); break;
-            case H.NEG_Eb: writeE(0, alu(5, 0, readEw(0), 0)); break;
-            case H.NEG_Ev: writeE(sz, alu(5, 0, readEw(sz), sz)); break;
-            case H.MOV_EbGb: writeE(0, getReg8(cur.dReg)); break;
-            case H.MOV_EvGv: writeE(sz, getReg(cur.dReg, sz)); break;
-            case H.MOV_GbEb: setReg8(cur.dReg, readE(0)); break;
-            case H.MOV_GvEv: setReg(cur.dReg, sz, readE(sz)); break;
-            case H.MOV_EbIb: writeE(0, cur.dImm); break;
-            case H.MOV_EvIz: writeE(sz, cur.dImm); break;
-            case H.MOV_ZbIb: setReg8(cur.dSub, cur.dImm); break;
-            case H.MOV_ZvIv: setReg(cur.dSub, sz, cur.dImm); break;
-            case H.MOV_ALOb: setReg8(EAX, rd8(cur.dSeg, moffs())); break;
-            case H.MOV_eAXOv: setReg(EAX, sz, rd(cur.dSeg, moffs(), sz)); break;
-            case H.MOV_ObAL: wr8(cur.dSeg, moffs(), reg[EAX]); break;
-            case H.MOV_OveAX: wr(cur.dSeg, moffs(), sz, reg[EAX]); break;
-            case H.LEA: setReg(cur.dReg, sz, eaOff); break;
-            case H.NOP:
-            case H.NOP_Ev:
-                break;
-            case H.PUSH_Zv: push(reg[cur.dSub], sz); break;
-            case H.POP_Zv: {
-                int v = pop(sz);
-                setReg(cur.dSub, sz, v);
-                break;
-            }
-            case H.PUSH_I: push(cur.dImm, sz); break;
-            case H.PUSH_Ev: push(readE(sz), sz); break;
-            case H.POP_Ev: {
-                // the effective address is computed with the incremented stack pointer
-                int v = peek(sz, 0);
-                int oldEsp = reg[ESP];
-                adjustSp(sz == 2 ? 4 : 2);
-                if (cur.dMod != 3) {
-                    eaOff = computeEa();
-                    try {
-                        writeE(sz, v);
-                    } catch (CpuFault f) {
-                        reg[ESP] = oldEsp;
-                        throw f;
-                    }
-                } else {
-                    setReg(cur.dRm, sz, v);
-                }
-                break;
-            }
-            case H.JCC:
-                if (cond(cur.dSub)) next = branchTarget(next + cur.dImm);
-                break;
-            case H.JMP_J: next = branchTarget(next + cur.dImm); break;
-            case H.JMP_Ev: next = branchTarget(readE(sz)); break;
-            case H.CALL_Jz: {
-                int t = branchTarget(next + cur.dImm);
-                push(next, sz);
-                next = t;
-                break;
-            }
-            case H.CALL_Ev: {
-                int t = branchTarget(readE(sz));
-                push(next, sz);
-                next = t;
-                break;
-            }
-            case H.RET: {
-                int t = peek(sz, 0);
-                if (sz == 1) t &= 0xFFFF;
-                t = branchTarget(t);
-                adjustSp(sz == 2 ? 4 : 2);
-                next = t;
-                break;
-            }
-            case H.RET_Iw: {
-                int t = peek(sz, 0);
-                if (sz == 1) t &= 0xFFFF;
-                t = branchTarget(t);
-                adjustSp((sz == 2 ? 4 : 2) + (cur.dImm & 0xFFFF));
-                next = t;
-                break;
-            }
-            case H.MOVS:
-            case H.CMPS:
-            case H.STOS:
-            case H.LODS:
-            case H.SCAS:
-            case H.INS:
-            case H.OUTS:
-                // Strings counts retired iterations itself
-                eip = Strings.execute(this, cur.dSub == 1 ? 0 : sz) ? next : startEip;
-                return;
-            default:
-                next = executeRare(next, sz);
-                break;
-        }
-        eip = next;
-        icount++;
-    }
-
-    /**
-     * The 32-bit specializations of the most frequent forms, in a method small enough for the JIT
-     * to compile with their memory and flag helpers inlined (a LOCK prefix has been checked).
-     */
-    private void executeSpecial32() {
-        if (cur.dMod != 3) eaOff = computeEa();
-        int next = eip + cur.dLen;
-        if (!code32) next &= 0xFFFF;
-        switch (cur.dHandler) {
-            case H.MOV_EvGv32:
-                if (cur.dMod == 3) reg[cur.dRm] = reg[cur.dReg];
-                else wr32(cur.dSeg, eaOff, reg[cur.dReg]);
-                break;
-            case H.MOV_GvEv32:
-                reg[cur.dReg] = cur.dMod == 3 ? reg[cur.dRm] : rd32(cur.dSeg, eaOff);
-                break;
-            case H.ALU_EvGv32: {
-                int op = cur.dSub;
-                if (cur.dMod == 3) {
-                    int r = alu32(op, reg[cur.dRm], reg[cur.dReg]);
-                    if (op != 7) reg[cur.dRm] = r;
-                } else {
-                    int r = alu32(op, op != 7 ? rdw(cur.dSeg, eaOff, 2) : rd32(cur.dSeg, eaOff), reg[cur.dReg]);
-                    if (op != 7) wr32(cur.dSeg, eaOff, r);
-                }
-                break;
-            }
-            case H.ALU_GvEv32: {
-                int r = alu32(cur.dSub, reg[cur.dReg], cur.dMod == 3 ? reg[cur.dRm] : rd32(cur.dSeg, eaOff));
-                if (cur.dSub != 7) reg[cur.dReg] = r;
-                break;
-            }
-            case H.ALU_EvIz32: {
-                int op = cur.dSub;
-                if (cur.dMod == 3) {
-                    int r = alu32(op, reg[cur.dRm], cur.dImm);
-                    if (op != 7) reg[cur.dRm] = r;
-                } else {
-                    int r = alu32(op, op != 7 ? rdw(cur.dSeg, eaOff, 2) : rd32(cur.dSeg, eaOff), cur.dImm);
-                    if (op != 7) wr32(cur.dSeg, eaOff, r);
-                }
-                break;
-            }
-            case H.TEST_EvGv32: {
-                int r = (cur.dMod == 3 ? reg[cur.dRm] : rd32(cur.dSeg, eaOff)) & reg[cur.dReg];
-                lfDst = 0;
-                lfSrc = 0;
-                lfRes = r;
-                lfOp = LF_LOGIC << 2 | 2;
-                break;
-            }
-            case H.INC_Zv32: reg[cur.dSub] = inc(reg[cur.dSub], 2); break;
-            case H.DEC_Zv32: reg[cur.dSub] = dec(reg[cur.dSub], 2); break;
-            case H.PUSH_Zv32: push(reg[cur.dSub], 2); break;
-            case H.POP_Zv32: reg[cur.dSub] = pop(2); break;
-            case H.MOV_ZvIv32: reg[cur.dSub] = cur.dImm; break;
-            case H.LEA32:
-                if (cur.dMod == 3) throw ud();
-                reg[cur.dReg] = eaOff;
-                break;
-            default:
-                throw new IllegalStateException("not a specialized handler: " + H.NAMES[cur.dHandler]);
-        }
-        eip = next;
-        icount++;
-    }
-
-    /** The less frequent one-byte forms, and everything in {@link Exec2}; returns the next EIP. */
-    private int executeRare(int next, int sz) {
-        switch (cur.dHandler) {
-            case H.MOV_EvSw: {
-                if (cur.dReg > 5) throw ud();
-                // to memory always 16 bits; to a register, 32-bit operand size zero-extends
-                if (cur.dMod == 3) setReg(cur.dRm, sz, segSel[cur.dReg]);
-                else wr16(cur.dSeg, eaOff, segSel[cur.dReg]);
-                break;
-            }
-            case H.MOV_SwEw: {
-                if (cur.dReg > 5 || cur.dReg == CS) throw ud();
-                int sel = readE(1);
-                loadSeg(cur.dReg, sel);
-                if (cur.dReg == SS) inhibitIrq = true;
-                break;
-            }
-            case H.XCHG_EbGb: {
-                int a = readEw(0);
-                writeE(0, getReg8(cur.dReg));
-                setReg8(cur.dReg, a);
-                break;
-            }
-            case H.XCHG_EvGv: {
-                int a = readEw(sz);
-                writeE(sz, getReg(cur.dReg, sz));
-                setReg(cur.dReg, sz, a);
-                break;
-            }
-            case H.XCHG_eAX: {
-                int a = getReg(EAX, sz);
-                setReg(EAX, sz, getReg(cur.dSub, sz));
-                setReg(cur.dSub, sz, a);
-                break;
-            }
-            case H.CBW:
-                if (sz == 2) reg[EAX] = (short) reg[EAX];
-                else setReg(EAX, 1, (byte) reg[EAX]);
-                break;
-            case H.CWD:
-                if (sz == 2) reg[EDX] = reg[EAX] >> 31;
-                else setReg(EDX, 1, ((short) reg[EAX]) >> 15);
-                break;
-            case H.PUSH_SEG: push(segSel[cur.dSub], sz, true); break;
-            case H.POP_SEG: {
-                int v = peek(sz, 0) & 0xFFFF;
-                loadSeg(cur.dSub, v);
-                adjustSp(sz == 2 ? 4 : 2);
-                if (cur.dSub == SS) inhibitIrq = true;
-                break;
-            }
-            case H.PUSHA: pusha(sz); break;
-            case H.POPA: popa(sz); break;
-            case H.PUSHF: {
-                if (v86() && iopl() < 3) throw gp(0);
-                int f = getEflags() & ~(RF | VM);
-                push(f, sz);
-                break;
-            }
-            case H.POPF: popf(sz); break;
-            case H.SAHF: {
-                materialize();
-                eflags = (eflags & ~(SF | ZF | AF | PF | CF)) | ((reg[EAX] >>> 8) & (SF | ZF | AF | PF | CF));
-                break;
-            }
-            case H.LAHF: setReg8(4, (getEflags() & (SF | ZF | AF | PF | CF)) | 2); break;
-            case H.CLC: setCFOnly(false); break;
-            case H.STC: setCFOnly(true); break;
-            case H.CMC: setCFOnly(!getCF()); break;
-            case H.CLD: eflags &= ~DF; break;
-            case H.STD: eflags |= DF; break;
-            case H.CLI:
-                if (protectedMode() && cpl > iopl()) throw gp(0);
-                eflags &= ~IF;
-                break;
-            case H.STI:
-                if (protectedMode() && cpl > iopl()) throw gp(0);
-                if ((eflags & IF) == 0) inhibitIrq = true;
-                eflags |= IF;
-                break;
-            case H.SALC: setReg8(EAX, getCF() ? 0xFF : 0); break;
-            case H.XLAT: {
-                int off = cur.dAddr32 ? reg[EBX] + (reg[EAX] & 0xFF) : (reg[EBX] + (reg[EAX] & 0xFF)) & 0xFFFF;
-                setReg8(EAX, rd8(cur.dSeg, off));
-                break;
-            }
-            case H.LOOP: {
-                int c = cur.dAddr32 ? reg[ECX] - 1 : (reg[ECX] - 1) & 0xFFFF;
-                boolean take = c != 0;
-                if (cur.dSub == 0) take &= !getZF();
-                else if (cur.dSub == 1) take &= getZF();
-                int t = take ? branchTarget(next + cur.dImm) : next;
-                if (cur.dAddr32) reg[ECX] = c;
-                else setReg(ECX, 1, c);
-                next = t;
-                break;
-            }
-            case H.JCXZ: {
-                int c = cur.dAddr32 ? reg[ECX] : reg[ECX] & 0xFFFF;
-                if (c == 0) next = branchTarget(next + cur.dImm);
-                break;
-            }
-            case H.JMPF_Ap: {
-                int off = sz == 2 ? cur.dImm : cur.dImm & 0xFFFF;
-                farJump(cur.dImm2 & 0xFFFF, off, next);
-                next = eip;
-                break;
-            }
-            case H.JMPF_Ep: {
-                int off = rd(cur.dSeg, eaOff, sz);
-                int sel = rd16(cur.dSeg, eaOff + (sz == 2 ? 4 : 2));
-                farJump(sel, off, next);
-                next = eip;
-                break;
-            }
-            case H.CALLF_Ap: {
-                int off = sz == 2 ? cur.dImm : cur.dImm & 0xFFFF;
-                farCall(cur.dImm2 & 0xFFFF, off, sz, next);
-                next = eip;
-                break;
-            }
-            case H.CALLF_Ep: {
-                int off = rd(cur.dSeg, eaOff, sz);
-                int sel = rd16(cur.dSeg, eaOff + (sz == 2 ? 4 : 2));
-                farCall(sel, off, sz, next);
-                next = eip;
-                break;
-            }
-            case H.RETF: {
-                farReturn(sz, cur.dSub == 1 ? cur.dImm & 0xFFFF : 0);
-                next = eip;
-                break;
-            }
-            case H.INT3:
-                eip = next;
-                softInt(3, true);
-                next = eip;
-                break;
-            case H.INT1:
-                eip = next;
-                deliver(1, false, 0, false, false);
-                next = eip;
-                break;
-            case H.INT_Ib:
-                if (v86() && iopl() < 3) throw gp(0);
-                eip = next;
-                softInt(cur.dImm & 0xFF, false);
-                next = eip;
-                break;
-            case H.INTO:
-                if (getOF()) {
-                    eip = next;
-                    softInt(4, true);
-                    next = eip;
-                }
-                break;
-            case H.IRET:
-                iret(sz);
-                next = eip;
-                break;
-            case H.HLT:
-                if (protectedMode() && cpl != 0) throw gp(0);
-                halted = true;
-                break;
-            case H.IN_I: ioIn(cur.dImm & 0xFF, cur.dSub == 1 ? 0 : sz); break;
-            case H.IN_DX: ioIn(reg[EDX] & 0xFFFF, cur.dSub == 1 ? 0 : sz); break;
-            case H.OUT_I: ioOut(cur.dImm & 0xFF, cur.dSub == 1 ? 0 : sz); break;
-            case H.OUT_DX: ioOut(reg[EDX] & 0xFFFF, cur.dSub == 1 ? 0 : sz); break;
-            default:
-                Exec2.execute(this, sz);
-                if (jumped) {
-                    jumped = false;
-                    next = eip;
-                }
-                break;
-        }
-        return next;
-    }
-
-    private static final int CHECK_MASK = (OpTable.MEM_ONLY | OpTable.PM_ONLY) << 27;
-
-    /** Set by handlers in {@link Exec2} that transfer control (they set {@link #eip}). */
-    boolean jumped;
-
-    int moffs() {
-        return cur.dAddr32 ? cur.dImm : cur.dImm & 0xFFFF;
-    }
-
-    int readE(int sz) {
-        if (cur.dMod == 3) return getReg(cur.dRm, sz);
-        return rd(cur.dSeg, eaOff, sz);
-    }
-
-    /** The E operand of a read-modify-write instruction (see {@link #rdw}). */
-    int readEw(int sz) {
-        if (cur.dMod == 3) return getReg(cur.dRm, sz);
-        return rdw(cur.dSeg, eaOff, sz);
-    }
-
-    void writeE(int sz, int v) {
-        if (cur.dMod == 3) setReg(cur.dRm, sz, v);
-        else wr(cur.dSeg, eaOff, sz, v);
-    }
-
-    /** Checks a near branch target against the CS limit; returns it masked to the operand size. */
-    int branchTarget(int t) {
-        if (!cur.dOp32) t &= 0xFFFF;
-        if (Integer.compareUnsigned(t, segLimit[CS]) > 0) throw gp(0);
-        return t;
-    }
-
-    int iopl() {
-        return (eflags >>> 12) & 3;
-    }
-
-    // ================================================================== stack
-
-    void push(int v, int sz) {
-        push(v, sz, false);
-    }
-
-    /** Pushes; a segment register push with 32-bit operand size writes only 16 bits on a P6. */
-    void push(int v, int sz, boolean segPush) {
-        int n = sz == 2 ? 4 : 2;
-        int sp = stack32 ? reg[ESP] - n : (reg[ESP] - n) & 0xFFFF;
-        if (sz == 2) {
-            if (segPush) wr16(SS, sp, v);
-            else wr32(SS, sp, v);
-        } else {
-            wr16(SS, sp, v);
-        }
-        setSp(sp);
-    }
-
-    int pop(int sz) {
-        int v = peek(sz, 0);
-        adjustSp(sz == 2 ? 4 : 2);
-        return v;
-    }
-
-    /** Reads the stack at SP + {@code offset} without moving SP. */
-    int peek(int sz, int offset) {
-        int sp = stack32 ? reg[ESP] + offset : (reg[ESP] + offset) & 0xFFFF;
-        return sz == 2 ? rd32(SS, sp) : rd16(SS, sp);
-    }
-
-    void adjustSp(int n) {
-        if (stack32) reg[ESP] += n;
-        else reg[ESP] = (reg[ESP] & 0xFFFF0000) | ((reg[ESP] + n) & 0xFFFF);
-    }
-
-    void setSp(int sp) {
-        if (stack32) reg[ESP] = sp;
-        else reg[ESP] = (reg[ESP] & 0xFFFF0000) | (sp & 0xFFFF);
-    }
-
-    private void pusha(int sz) {
-        int n = sz == 2 ? 4 : 2;
-        int sp = reg[ESP];
-        for (int r = 0; r < 8; r++) {
-            int a = stack32 ? sp - n * (r + 1) : (sp - n * (r + 1)) & 0xFFFF;
-            int v = r == ESP ? sp : reg[r];
-            if (sz == 2) wr32(SS, a, v);
-            else wr16(SS, a, v);
-        }
-        setSp(stack32 ? sp - 8 * n : (sp - 8 * n) & 0xFFFF);
-    }
-
-    private void popa(int sz) {
-        int n = sz == 2 ? 4 : 2;
-        int[] v = tmp8;
-        for (int i = 0; i < 8; i++) v[7 - i] = peek(sz, i * n);
-        for (int r = 0; r < 8; r++) {
-            if (r != ESP) setReg(r, sz, v[r]);
-        }
-        adjustSp(8 * n);
-    }
-
-    private final int[] tmp8 = new int[8];
-    /** Scratch space for stack frames built by gates (no allocation per interrupt or call). */
-    final int[] scratchA = new int[40];
-    final int[] scratchB = new int[32];
-    final long[] descTmp = new long[1];
-
-    private void popf(int sz) {
-        if (v86() && iopl() < 3) throw gp(0);
-        int v = sz == 2 ? peek(2, 0) : peek(1, 0) & 0xFFFF;
-        adjustSp(sz == 2 ? 4 : 2);
-        writeEflagsFromPop(v, sz);
-    }
-
-    /** EFLAGS load with the privilege rules of POPF/IRET at the same level. */
-    void writeEflagsFromPop(int v, int sz) {
-        int changeable = ARITH | TF | DF | NT | OF;
-        if (sz == 2) changeable |= AC | ID;
-        if (!protectedMode()) {
-            changeable |= IF | IOPL;
-        } else if (v86()) {
-            changeable |= IF; // IOPL == 3 here
-        } else {
-            if (cpl == 0) changeable |= IOPL;
-            if (cpl <= iopl()) changeable |= IF;
-        }
-        if (sz == 1) changeable &= 0xFFFF;
-        materialize();
-        eflags = (eflags & ~changeable) | (v & changeable) | Flags.FIXED_ONE;
-        eflags &= ~RF;
-    }
-
-    // ================================================================== I/O
-
-    private void ioIn(int port, int sz) {
-        int bytes = sz == 2 ? 4 : sz == 1 ? 2 : 1;
-        checkIoPermission(port, bytes);
-        int v = io.in(port, bytes);
-        setReg(EAX, sz, v);
-    }
-
-    private void ioOut(int port, int sz) {
-        int bytes = sz == 2 ? 4 : sz == 1 ? 2 : 1;
-        checkIoPermission(port, bytes);
-        io.out(port, bytes, getReg(EAX, sz));
-    }
-
-    /** I/O privilege: CPL > IOPL (or v86 mode) consults the TSS I/O permission bitmap. */
-    void checkIoPermission(int port, int bytes) {
-        if (!protectedMode() || (!v86() && cpl <= iopl())) return;
-        // 32-bit TSS only; the bitmap base is at offset 0x66
-        if ((trAttr & 0xF) != 0x9 && (trAttr & 0xF) != 0xB) throw gp(0);
-        if (Integer.compareUnsigned(trLimit, 0x67) < 0) throw gp(0);
-        int bmBase = sysRd16(trBase + 0x66);
-        int byteOff = bmBase + (port >>> 3);
-        if (Integer.compareUnsigned(byteOff + 1, trLimit) > 0) throw gp(0);
-        int bits = sysRd16(trBase + byteOff);
-        int m = ((1 << bytes) - 1) << (port & 7);
-        if ((bits & m) != 0) throw gp(0);
-    }
-
-    // ================================================================== segments (protected mode)
-
-    /** Reads the 8-byte descriptor for {@code sel}; raises #GP(sel) when outside the table. */
-    long readDescriptor(int sel, int errVector) {
-        int index = sel & 0xFFF8;
-        int base, limit;
-        if ((sel & 4) != 0) {
-            if ((ldtrAttr & 0x80) == 0 || ldtrSel == 0) throw fault(errVector, sel & 0xFFFC);
-            base = ldtrBase;
-            limit = ldtrLimit;
-        } else {
-            base = gdtrBase;
-            limit = gdtrLimit;
-        }
-        if (Integer.compareUnsigned(index + 7, limit) > 0) throw fault(errVector, sel & 0xFFFC);
-        int lo = sysRd32(base + index);
-        int hi = sysRd32(base + index + 4);
-        return (lo & 0xFFFFFFFFL) | ((long) hi << 32);
-    }
-
-    static int descBase(long d) {
-        return (int) (((d >>> 16) & 0xFFFFFF) | ((d >>> 32) & 0xFF000000L));
-    }
-
-    static int descLimit(long d) {
-        int lim = (int) ((d & 0xFFFF) | ((d >>> 32) & 0xF0000));
-        if ((d & (1L << 55)) != 0) lim = (lim << 12) | 0xFFF;
-        return lim;
-    }
-
-    /** Descriptor bits 40..55 (access byte and flags). */
-    static int descAttr(long d) {
-        return (int) ((d >>> 40) & 0xF0FF);
-    }
-
-    /** Sets the accessed bit of a code/data descriptor in memory. */
-    void setAccessed(int sel, long d) {
-        if ((d & (1L << 40)) == 0) {
-            int base = (sel & 4) != 0 ? ldtrBase : gdtrBase;
-            int a = base + (sel & 0xFFF8) + 5;
-            sysWr8(a, sysRd8(a) | 1);
-        }
-    }
-
-    /** MOV/POP/LxS to a data segment register or SS, with all protected-mode checks. */
-    void loadSeg(int s, int sel) {
-        sel &= 0xFFFF;
-        if (!protectedMode() || v86()) {
-            loadSegmentReal(s, sel);
-            if (v86()) {
-                segLimit[s] = 0xFFFF;
-                segAttr[s] = s == CS ? 0xF3 : 0xF3;
-            }
-            if (s == SS) stack32 = false;
-            return;
-        }
-        if ((sel & 0xFFFC) == 0) {
-            if (s == SS) throw gp(0);
-            segSel[s] = sel;
-            segBase[s] = 0;
-            segLimit[s] = 0;
-            segAttr[s] = 0;
-            segUsable[s] = false;
-            return;
-        }
-        long d = readDescriptor(sel, 13);
-        int attr = descAttr(d);
-        int dpl = (attr >>> 5) & 3;
-        int rpl = sel & 3;
-        boolean present = (attr & 0x80) != 0;
-        if (s == SS) {
-            // writable data, RPL == CPL == DPL
-            if ((attr & 0x10) == 0 || (attr & 0x8) != 0 || (attr & 0x2) == 0 || rpl != cpl || dpl != cpl) {
-                throw gp(sel & 0xFFFC);
-            }
-            if (!present) throw fault(12, sel & 0xFFFC);
-        } else {
-            if ((attr & 0x10) == 0) throw gp(sel & 0xFFFC);
-            boolean code = (attr & 0x8) != 0;
-            if (code && (attr & 0x2) == 0) throw gp(sel & 0xFFFC); // execute-only
-            boolean conforming = code && (attr & 0x4) != 0;
-            if (!conforming && (rpl > dpl || cpl > dpl)) throw gp(sel & 0xFFFC);
-            if (!present) throw fault(11, sel & 0xFFFC);
-        }
-        setAccessed(sel, d);
-        setSegmentCache(s, sel, descBase(d), descLimit(d), attr | 1);
-    }
-
-    /** Loads CS from a code descriptor already checked by the caller, at privilege {@code newCpl}. */
-    void loadCs(int sel, long d, int newCpl) {
-        setAccessed(sel, d);
-        setSegmentCache(CS, (sel & 0xFFFC) | newCpl, descBase(d), descLimit(d), descAttr(d) | 1);
-        cpl = newCpl;
-        updateMode();
-    }
-
-    /** Checks a code-segment descriptor for a far JMP/CALL to it directly (no gate). */
-    private void checkDirectCode(int sel, long d) {
-        int attr = descAttr(d);
-        int dpl = (attr >>> 5) & 3;
-        int rpl = sel & 3;
-        if ((attr & 0x18) != 0x18) throw gp(sel & 0xFFFC);
-        if ((attr & 0x4) != 0) {
-            if (dpl > cpl) throw gp(sel & 0xFFFC);
-        } else if (rpl > cpl || dpl != cpl) {
-            throw gp(sel & 0xFFFC);
-        }
-        if ((attr & 0x80) == 0) throw fault(11, sel & 0xFFFC);
-    }
-
-    void farJump(int sel, int off, int next) {
-        if (!protectedMode() || v86()) {
-            if (Integer.compareUnsigned(off, segLimit[CS]) > 0 && !v86() && false) throw gp(0);
-            loadSegmentReal(CS, sel);
-            eip = off;
-            return;
-        }
-        if ((sel & 0xFFFC) == 0) throw gp(0);
-        long d = readDescriptor(sel, 13);
-        int attr = descAttr(d);
-        if ((attr & 0x10) != 0) {
-            checkDirectCode(sel, d);
-            if (Integer.compareUnsigned(off, descLimit(d)) > 0) throw gp(0);
-            loadCs(sel, d, cpl);
-            eip = off;
-            return;
-        }
-        int type = attr & 0x1F;
-        if (type == 0x04 || type == 0x0C) {
-            // call gate used by JMP: no privilege change
-            int dpl = (attr >>> 5) & 3;
-            if (dpl < cpl || dpl < (sel & 3)) throw gp(sel & 0xFFFC);
-            if ((attr & 0x80) == 0) throw fault(11, sel & 0xFFFC);
-            int csSel = (int) ((d >>> 16) & 0xFFFF);
-            int target = (int) ((d & 0xFFFF) | (type == 0x0C ? ((d >>> 32) & 0xFFFF0000L) : 0));
-            if ((csSel & 0xFFFC) == 0) throw gp(0);
-            long cd = readDescriptor(csSel, 13);
-            int ca = descAttr(cd);
-            int cdpl = (ca >>> 5) & 3;
-            if ((ca & 0x18) != 0x18) throw gp(csSel & 0xFFFC);
-            if (((ca & 0x4) != 0 && cdpl > cpl) || ((ca & 0x4) == 0 && cdpl != cpl)) throw gp(csSel & 0xFFFC);
-            if ((ca & 0x80) == 0) throw fault(11, csSel & 0xFFFC);
-            if (Integer.compareUnsigned(target, descLimit(cd)) > 0) throw gp(0);
-            loadCs(csSel, cd, cpl);
-            eip = target;
-            return;
-        }
-        if (type == 0x05 || type == 0x09 || type == 0x01) {
-            Tasks.switchByJumpOrCall(this, sel, d, false, next);
-            return;
-        }
-        throw gp(sel & 0xFFFC);
-    }
-
-    void farCall(int sel, int off, int sz, int next) {
-        if (!protectedMode() || v86()) {
-            int oldCs = segSel[CS];
-            // push CS then IP; both writes are checked before anything changes
-            int n = sz == 2 ? 4 : 2;
-            int sp1 = stack32 ? reg[ESP] - n : (reg[ESP] - n) & 0xFFFF;
-            int sp2 = stack32 ? reg[ESP] - 2 * n : (reg[ESP] - 2 * n) & 0xFFFF;
-            if (sz == 2) {
-                wr32(SS, sp1, oldCs);
-                wr32(SS, sp2, next);
-            } else {
-                wr16(SS, sp1, oldCs);
-                wr16(SS, sp2, next);
-            }
-            setSp(sp2);
-            loadSegmentReal(CS, sel);
-            eip = sz == 2 ? off : off & 0xFFFF;
-            return;
-        }
-        if ((sel & 0xFFFC) == 0) throw gp(0);
-        long d = readDescriptor(sel, 13);
-        int attr = descAttr(d);
-        if ((attr & 0x10) != 0) {
-            checkDirectCode(sel, d);
-            if (Integer.compareUnsigned(off, descLimit(d)) > 0) throw gp(0);
-            int n = sz == 2 ? 4 : 2;
-            int sp1 = stack32 ? reg[ESP] - n : (reg[ESP] - n) & 0xFFFF;
-            int sp2 = stack32 ? reg[ESP] - 2 * n : (reg[ESP] - 2 * n) & 0xFFFF;
-            if (sz == 2) {
-                wr32(SS, sp1, segSel[CS]);
-                wr32(SS, sp2, next);
-            } else {
-                wr16(SS, sp1, segSel[CS]);
-                wr16(SS, sp2, next);
-            }
-            setSp(sp2);
-            loadCs(sel, d, cpl);
-            eip = off;
-            return;
-        }
-        int type = attr & 0x1F;
-        if (type == 0x04 || type == 0x0C) {
-            Gates.callGate(this, sel, d, next);
-            return;
-        }
-        if (type == 0x05 || type == 0x09 || type == 0x01) {
-            Tasks.switchByJumpOrCall(this, sel, d, true, next);
-            return;
-        }
-        throw gp(sel & 0xFFFC);
-    }
-
-    void farReturn(int sz, int extra) {
-        int n = sz == 2 ? 4 : 2;
-        int off = peek(sz, 0);
-        int sel = peek(sz, n) & 0xFFFF;
-        if (sz == 1) off &= 0xFFFF;
-        if (!protectedMode() || v86()) {
-            loadSegmentReal(CS, sel);
-            eip = off;
-            adjustSp(2 * n + extra);
-            return;
-        }
-        if ((sel & 0xFFFC) == 0) throw gp(0);
-        long d = readDescriptor(sel, 13);
-        int attr = descAttr(d);
-        int rpl = sel & 3;
-        int dpl = (attr >>> 5) & 3;
-        if (rpl < cpl) throw gp(sel & 0xFFFC);
-        if ((attr & 0x18) != 0x18) throw gp(sel & 0xFFFC);
-        if ((attr & 0x4) != 0 ? dpl > rpl : dpl != rpl) throw gp(sel & 0xFFFC);
-        if ((attr & 0x80) == 0) throw fault(11, sel & 0xFFFC);
-        if (rpl == cpl) {
-            if (Integer.compareUnsigned(off, descLimit(d)) > 0) throw gp(0);
-            loadCs(sel, d, cpl);
-            eip = off;
-            adjustSp(2 * n + extra);
-            return;
-        }
-        // return to an outer privilege level: pop SS:ESP too
-        int newEsp = peek(sz, 2 * n + extra);
-        int newSs = peek(sz, 3 * n + extra) & 0xFFFF;
-        checkOuterSs(newSs, rpl);
-        if (Integer.compareUnsigned(off, descLimit(d)) > 0) throw gp(0);
-        long ssd = readDescriptor(newSs, 13);
-        loadCs(sel, d, rpl);
-        setAccessed(newSs, ssd);
-        setSegmentCache(SS, newSs, descBase(ssd), descLimit(ssd), descAttr(ssd) | 1);
-        reg[ESP] = sz == 2 || stack32 ? newEsp + extra : (reg[ESP] & 0xFFFF0000) | ((newEsp + extra) & 0xFFFF);
-        if (!stack32) reg[ESP] = (reg[ESP] & 0xFFFF0000) | ((newEsp + extra) & 0xFFFF);
-        eip = off;
-        invalidateOuterSegments();
-    }
-
-    void checkOuterSs(int ss, int rpl) {
-        if ((ss & 0xFFFC) == 0) throw gp(0);
-        long sd = readDescriptor(ss, 13);
-        int a = descAttr(sd);
-        if ((ss & 3) != rpl || ((a >>> 5) & 3) != rpl || (a & 0x1A) != 0x12) throw gp(ss & 0xFFFC);
-        if ((a & 0x80) == 0) throw fault(12, ss & 0xFFFC);
-    }
-
-    /** After a return to an outer level, data segments the new CPL may not use become null. */
-    void invalidateOuterSegments() {
-        for (int s : DATA_SEGS) {
-            int a = segAttr[s];
-            boolean conformingCode = (a & 0x1C) == 0x1C;
-            int dpl = (a >>> 5) & 3;
-            if (segUsable[s] && !conformingCode && dpl < cpl) {
-                segSel[s] = 0;
-                segUsable[s] = false;
-                segBase[s] = 0;
-                segLimit[s] = 0;
-                segAttr[s] = 0;
-            }
-        }
-    }
-
-    static final int[] DATA_SEGS = {ES, DS, FS, GS};
-
-    // ================================================================== interrupts
-
-    /** INT n / INT3 / INTO: software interrupts check the gate DPL against CPL in protected mode. */
-    void softInt(int vector, boolean isInt3OrInto) {
-        noTrap = true;
-        deliver(vector, false, 0, false, false, true);
-    }
-
-    void deliver(int vector, boolean hasCode, int code, boolean isFault, boolean external) {
-        deliver(vector, hasCode, code, isFault, external, false);
-    }
-
-    /**
-     * Delivers interrupt or exception {@code vector}. EIP must already hold the return address
-     * (the faulting instruction for faults, the next instruction for traps and INT n).
-     */
-    void deliver(int vector, boolean hasCode, int code, boolean isFault, boolean external, boolean soft) {
-        halted = false;
-        if (!protectedMode()) {
-            int off = vector * 4;
-            if (Integer.compareUnsigned(off + 3, idtrLimit) > 0) throw gp(0);
-            int target = lrd16(idtrBase + off);
-            int sel = lrd16(idtrBase + off + 2);
-            int f = getEflags();
-            int sp1 = (reg[ESP] - 2) & 0xFFFF, sp2 = (reg[ESP] - 4) & 0xFFFF, sp3 = (reg[ESP] - 6) & 0xFFFF;
-            wr16(SS, sp1, f);
-            wr16(SS, sp2, segSel[CS]);
-            wr16(SS, sp3, eip);
-            setSp(sp3);
-            eflags &= ~(IF | TF | AC | RF);
-            loadSegmentReal(CS, sel);
-            eip = target;
-            return;
-        }
-        Gates.deliverProtected(this, vector, hasCode, code, external, soft);
-    }
-
-    void iret(int sz) {
-        if (!protectedMode()) {
-            int n = sz == 2 ? 4 : 2;
-            int off = peek(sz, 0);
-            int sel = peek(sz, n) & 0xFFFF;
-            int f = peek(sz, 2 * n);
-            if (sz == 1) off &= 0xFFFF;
-            if (Integer.compareUnsigned(off, segLimit[CS]) > 0) throw gp(0);
-            loadSegmentReal(CS, sel);
-            eip = off;
-            adjustSp(3 * n);
-            writeEflagsFromPop(f, sz);
-            return;
-        }
-        Gates.iretProtected(this, sz);
-    }
-
-    // ================================================================== control registers
-
-    void writeCr0(int v) {
-        int old = cr0;
-        if ((v & CR0_PG) != 0 && (v & CR0_PE) == 0) throw gp(0);
-        if ((v & CR0_NW) != 0 && (v & CR0_CD) == 0) throw gp(0);
-        cr0 = v | CR0_ET;
-        if (((old ^ cr0) & (CR0_PG | CR0_WP | CR0_PE)) != 0) flushTlbAll();
-        updateMode();
-    }
-
-    void writeCr3(int v) {
-        cr3 = v;
-        flushTlbNonGlobal();
-    }
-
-    void writeCr4(int v) {
-        int supported = CR4_TSD | CR4_DE | CR4_PSE | CR4_PGE;
-        if ((v & ~supported) != 0) throw gp(0);
-        int old = cr4;
-        cr4 = v;
-        if (((old ^ v) & (CR4_PSE | CR4_PGE)) != 0) flushTlbAll();
-    }
+    // ================================================================== TSC, FERR#
 
     long readTsc() {
         return tscSource.getAsLong() + tscOffset;
     }
 
-    private Runnable ferrHook = () -> { };
-
-    /** Legacy FERR# path: the machine raises IRQ 13 here. */
-    public void setFerrHook(Runnable r) {
-        this.ferrHook = r;
-    }
-
     void fpuIrq13() {
         ferrHook.run();
     }
-
-    /** CPUID for a P6-class CPU advertising exactly what is implemented. */
-    void cpuid() {
-        int leaf = reg[EAX];
-        switch (leaf) {
-            case 0:
-                reg[EAX] = 1;
-                // "GenuineIntel"
-                reg[EBX] = 0x756E6547;
-                reg[EDX] = 0x49656E69;
-                reg[ECX] = 0x6C65746E;
-                break;
-            case 1:
-                reg[EAX] = 0x0633; // family 6, model 3, stepping 3
-                reg[EBX] = 0;
-                reg[ECX] = 0;
-                reg[EDX] = CPUID_FEATURES;
-                break;
-            default:
-                reg[EAX] = reg[EBX] = reg[ECX] = reg[EDX] = 0;
-        }
-    }
-
-    /** FPU, DE, PSE, TSC, MSR, CX8, PGE, CMOV. */
-    public static final int CPUID_FEATURES = 1 | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 13)
-            | (1 << 15);
 }

@@ -96,7 +96,7 @@ public final class CpuState {
 
     /** Writes the state of {@code c} and {@code f} (version first). */
     public static void save(Cpu c, X87 f, DataOutput out) throws IOException {
-        c.materialize();
+        LazyFlags.materialize(c);
         out.writeInt(VERSION);
         walk(c, f, new Visitor() {
             @Override
@@ -145,7 +145,7 @@ public final class CpuState {
         if (c.cpl < 0 || c.cpl > 3) throw new IOException("CPU state: corrupt CPL " + c.cpl);
         c.lfOp = 0;
         c.eflags = (c.eflags & Flags.WRITABLE) | Flags.FIXED_ONE;
-        c.refreshMode();
+        c.updateMode();
         c.flushTlbAll();
         c.flushBlockCache();
     }

@@ -14,6 +14,12 @@ final class FpuGlue {
         f.execute(c, opcode, modrm, c.cur.dSeg, c.eaOff, c.cur.dMod != 3);
     }
 
+    /** WAIT/FWAIT: #NM when CR0.MP and CR0.TS are both set, then any pending unmasked x87 exception. */
+    static void waitOp(Cpu c) {
+        if ((c.cr0 & (Cpu.CR0_MP | Cpu.CR0_TS)) == (Cpu.CR0_MP | Cpu.CR0_TS)) throw c.fault(7);
+        checkPending(c);
+    }
+
     /** Raises the pending unmasked x87 exception: #MF with CR0.NE, else the IRQ 13 path. */
     static void checkPending(Cpu c) {
         Cpu.FpuUnit f = c.fpu();

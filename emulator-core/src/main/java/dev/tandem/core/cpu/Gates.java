@@ -22,13 +22,13 @@ final class Gates {
         if (type == 0x9 || type == 0xB) {
             int off = 4 + 8 * dpl;
             if (Integer.compareUnsigned(off + 5, c.trLimit) > 0) throw c.fault(10, c.trSel & 0xFFFC);
-            esp = c.sysRd32(c.trBase + off);
-            ss = c.sysRd16(c.trBase + off + 4);
+            esp = c.mmu.sysRd32(c.trBase + off);
+            ss = c.mmu.sysRd16(c.trBase + off + 4);
         } else {
             int off = 2 + 4 * dpl;
             if (Integer.compareUnsigned(off + 3, c.trLimit) > 0) throw c.fault(10, c.trSel & 0xFFFC);
-            esp = c.sysRd16(c.trBase + off);
-            ss = c.sysRd16(c.trBase + off + 2);
+            esp = c.mmu.sysRd16(c.trBase + off);
+            ss = c.mmu.sysRd16(c.trBase + off + 2);
         }
         return ((long) ss << 32) | (esp & 0xFFFFFFFFL);
     }
@@ -36,8 +36,8 @@ final class Gates {
     /** Validates the new inner stack selector for level {@code dpl} (#TS on failure); returns its descriptor. */
     static long innerStack(Cpu c, int ss, int dpl, int ext) {
         if ((ss & 0xFFFC) == 0) throw c.fault(10, ext);
-        long d = c.readDescriptor(ss, 10);
-        int a = Cpu.descAttr(d);
+        long d = Segments.readDescriptor(c, ss, 10);
+        int a = Segments.descAttr(d);
         if ((ss & 3) != dpl || ((a >>> 5) & 3) != dpl || (a & 0x1A) != 0x12) throw c.fault(10, (ss & 0xFFFC) | ext);
         if ((a & 0x80) == 0) throw c.fault(12, (ss & 0xFFFC) | ext);
         return d;
@@ -47,10 +47,10 @@ final class Gates {
         int ext = external ? 1 : 0;
         int idtErr = vector * 8 + 2 + ext;
         if (Integer.compareUnsigned(vector * 8 + 7, c.idtrLimit) > 0) throw c.gp(idtErr);
-        int lo = c.sysRd32(c.idtrBase + vector * 8);
-        int hi = c.sysRd32(c.idtrBase + vector * 8 + 4);
+        int lo = c.mmu.sysRd32(c.idtrBase + vector * 8);
+        int hi = c.mmu.sysRd32(c.idtrBase + vector * 8 + 4);
         long gate = (lo & 0xFFFFFFFFL) | ((long) hi << 32);
-        int attr = Cpu.descAttr(gate);
+        int attr = Segments.descAttr(gate);
         int type = attr & 0x1F;
         int gdpl = (attr >>> 5) & 3;
         if (type != 0x05 && type != 0x06 && type != 0x07 && type != 0x0E && type != 0x0F) throw c.gp(idtErr);
@@ -66,12 +66,12 @@ final class Gates {
         int csSel = (lo >>> 16) & 0xFFFF;
         int target = gate32 ? (lo & 0xFFFF) | (hi & 0xFFFF0000) : lo & 0xFFFF;
         if ((csSel & 0xFFFC) == 0) throw c.gp(ext);
-        long cd = c.readDescriptor(csSel, 13);
-        int ca = Cpu.descAttr(cd);
+        long cd = Segments.readDescriptor(c, csSel, 13);
+        int ca = Segments.descAttr(cd);
         int cdpl = (ca >>> 5) & 3;
         if ((ca & 0x18) != 0x18 || cdpl > c.cpl) throw c.gp((csSel & 0xFFFC) | ext);
         if ((ca & 0x80) == 0) throw c.fault(11, (csSel & 0xFFFC) | ext);
-        if (Integer.compareUnsigned(target, Cpu.descLimit(cd)) > 0) throw c.gp(ext);
+        if (Integer.compareUnsigned(target, Segments.descLimit(cd)) > 0) throw c.gp(ext);
         int flags = c.getEflags();
         boolean v86 = c.v86();
         boolean conforming = (ca & 0x4) != 0;
@@ -83,9 +83,9 @@ final class Gates {
             int newSs = (int) (st >>> 32) & 0xFFFF;
             int newEsp = (int) st;
             long sd = innerStack(c, newSs, cdpl, ext);
-            int ssBase = Cpu.descBase(sd);
-            int ssLimit = Cpu.descLimit(sd);
-            boolean ss32 = (Cpu.descAttr(sd) & 0x4000) != 0;
+            int ssBase = Segments.descBase(sd);
+            int ssLimit = Segments.descLimit(sd);
+            boolean ss32 = (Segments.descAttr(sd) & 0x4000) != 0;
             int words = (v86 ? 9 : 5) + (hasCode ? 1 : 0);
             int sp = newEsp;
             // write the frame through supervisor accesses; check the limit first
@@ -115,14 +115,14 @@ final class Gates {
                 int v = vals[vi];
                 a -= n;
                 int off = ss32 ? a : a & 0xFFFF;
-                if (n == 4) c.sysWr32(ssBase + off, v);
-                else c.sysWr16(ssBase + off, v);
+                if (n == 4) c.mmu.sysWr32(ssBase + off, v);
+                else c.mmu.sysWr16(ssBase + off, v);
             }
-            c.setAccessed(newSs, sd);
-            c.setSegmentCache(SS, newSs, ssBase, ssLimit, Cpu.descAttr(sd) | 1);
+            Segments.setAccessed(c, newSs, sd);
+            c.setSegmentCache(SS, newSs, ssBase, ssLimit, Segments.descAttr(sd) | 1);
             c.reg[ESP] = ss32 ? a : (newEsp & 0xFFFF0000) | (a & 0xFFFF);
             if (v86) {
-                for (int s : Cpu.DATA_SEGS) {
+                for (int s : Segments.DATA_SEGS) {
                     c.segSel[s] = 0;
                     c.segBase[s] = 0;
                     c.segLimit[s] = 0;
@@ -141,17 +141,17 @@ final class Gates {
             vals[3] = code;
             for (int i = 0; i < words; i++) {
                 int a = c.stack32 ? sp - n * (i + 1) : (sp - n * (i + 1)) & 0xFFFF;
-                if (n == 4) c.wr32(SS, a, vals[i]);
-                else c.wr16(SS, a, vals[i]);
+                if (n == 4) c.mmu.wr32(SS, a, vals[i]);
+                else c.mmu.wr16(SS, a, vals[i]);
             }
-            c.setSp(c.stack32 ? sp - n * words : (sp - n * words) & 0xFFFF);
+            StackOps.setSp(c, c.stack32 ? sp - n * words : (sp - n * words) & 0xFFFF);
             cdpl = c.cpl;
         }
-        c.materialize();
+        LazyFlags.materialize(c);
         int f = c.eflags & ~(Flags.TF | Flags.NT | Flags.VM | Flags.RF);
         if (!trapGate) f &= ~Flags.IF;
         c.eflags = f;
-        c.loadCs(csSel, cd, cdpl);
+        Segments.loadCs(c, csSel, cd, cdpl);
         c.eip = target;
     }
 
@@ -159,19 +159,19 @@ final class Gates {
         int n = sz == 2 ? 4 : 2;
         if (c.v86()) {
             if (c.iopl() < 3) throw c.gp(0);
-            int off = c.peek(sz, 0);
-            int sel = c.peek(sz, n) & 0xFFFF;
-            int f = c.peek(sz, 2 * n);
+            int off = StackOps.peek(c, sz, 0);
+            int sel = StackOps.peek(c, sz, n) & 0xFFFF;
+            int f = StackOps.peek(c, sz, 2 * n);
             if (sz == 1) off &= 0xFFFF;
             c.loadSegmentReal(CS, sel);
             c.eip = off;
-            c.adjustSp(3 * n);
+            StackOps.adjustSp(c, 3 * n);
             // IOPL is not changed from v86 mode; VM stays set
             int keep = Flags.IOPL | Flags.VM | Flags.VIF | Flags.VIP;
             int changeable = (Flags.ARITH | Flags.TF | Flags.IF | Flags.DF | Flags.NT | (sz == 2 ? Flags.AC | Flags.ID : 0))
                     & ~keep;
             if (sz == 1) changeable &= 0xFFFF;
-            c.materialize();
+            LazyFlags.materialize(c);
             c.eflags = (c.eflags & ~changeable) | (f & changeable) | Flags.FIXED_ONE;
             return;
         }
@@ -179,9 +179,9 @@ final class Gates {
             Tasks.iretTask(c);
             return;
         }
-        int off = c.peek(sz, 0);
-        int sel = c.peek(sz, n) & 0xFFFF;
-        int f = c.peek(sz, 2 * n);
+        int off = StackOps.peek(c, sz, 0);
+        int sel = StackOps.peek(c, sz, n) & 0xFFFF;
+        int f = StackOps.peek(c, sz, 2 * n);
         if (sz == 1) {
             off &= 0xFFFF;
             f = (c.getEflags() & 0xFFFF0000) | (f & 0xFFFF);
@@ -191,34 +191,34 @@ final class Gates {
             return;
         }
         if ((sel & 0xFFFC) == 0) throw c.gp(0);
-        long d = c.readDescriptor(sel, 13);
-        int attr = Cpu.descAttr(d);
+        long d = Segments.readDescriptor(c, sel, 13);
+        int attr = Segments.descAttr(d);
         int rpl = sel & 3;
         int dpl = (attr >>> 5) & 3;
         if (rpl < c.cpl || (attr & 0x18) != 0x18) throw c.gp(sel & 0xFFFC);
         if ((attr & 0x4) != 0 ? dpl > rpl : dpl != rpl) throw c.gp(sel & 0xFFFC);
         if ((attr & 0x80) == 0) throw c.fault(11, sel & 0xFFFC);
-        if (Integer.compareUnsigned(off, Cpu.descLimit(d)) > 0) throw c.gp(0);
+        if (Integer.compareUnsigned(off, Segments.descLimit(d)) > 0) throw c.gp(0);
         int oldCpl = c.cpl;
         if (rpl == c.cpl) {
-            c.loadCs(sel, d, rpl);
+            Segments.loadCs(c, sel, d, rpl);
             c.eip = off;
-            c.adjustSp(3 * n);
+            StackOps.adjustSp(c, 3 * n);
             setFlagsAfterIret(c, f, sz, oldCpl);
             return;
         }
-        int newEsp = c.peek(sz, 3 * n);
-        int newSs = c.peek(sz, 4 * n) & 0xFFFF;
-        c.checkOuterSs(newSs, rpl);
-        long sd = c.readDescriptor(newSs, 13);
-        c.loadCs(sel, d, rpl);
-        c.setAccessed(newSs, sd);
-        c.setSegmentCache(SS, newSs, Cpu.descBase(sd), Cpu.descLimit(sd), Cpu.descAttr(sd) | 1);
+        int newEsp = StackOps.peek(c, sz, 3 * n);
+        int newSs = StackOps.peek(c, sz, 4 * n) & 0xFFFF;
+        Segments.checkOuterSs(c, newSs, rpl);
+        long sd = Segments.readDescriptor(c, newSs, 13);
+        Segments.loadCs(c, sel, d, rpl);
+        Segments.setAccessed(c, newSs, sd);
+        c.setSegmentCache(SS, newSs, Segments.descBase(sd), Segments.descLimit(sd), Segments.descAttr(sd) | 1);
         if (c.stack32) c.reg[ESP] = newEsp;
         else c.reg[ESP] = (c.reg[ESP] & 0xFFFF0000) | (newEsp & 0xFFFF);
         c.eip = off;
         setFlagsAfterIret(c, f, sz, oldCpl);
-        c.invalidateOuterSegments();
+        Segments.invalidateOuterSegments(c);
     }
 
     private static void setFlagsAfterIret(Cpu c, int f, int sz, int oldCpl) {
@@ -227,18 +227,18 @@ final class Gates {
         if (oldCpl == 0) changeable |= Flags.IOPL;
         if (oldCpl <= c.iopl()) changeable |= Flags.IF;
         if (sz == 1) changeable &= 0xFFFF;
-        c.materialize();
+        LazyFlags.materialize(c);
         c.eflags = (c.eflags & ~changeable) | (f & changeable) | Flags.FIXED_ONE;
     }
 
     private static void returnToV86(Cpu c, int off, int sel, int f) {
-        int esp = c.peek(2, 12);
-        int ss = c.peek(2, 16);
-        int es = c.peek(2, 20);
-        int ds = c.peek(2, 24);
-        int fs = c.peek(2, 28);
-        int gs = c.peek(2, 32);
-        c.materialize();
+        int esp = StackOps.peek(c, 2, 12);
+        int ss = StackOps.peek(c, 2, 16);
+        int es = StackOps.peek(c, 2, 20);
+        int ds = StackOps.peek(c, 2, 24);
+        int fs = StackOps.peek(c, 2, 28);
+        int gs = StackOps.peek(c, 2, 32);
+        LazyFlags.materialize(c);
         c.eflags = (f & Flags.WRITABLE) | Flags.FIXED_ONE | Flags.VM;
         c.cpl = 3;
         for (int s = 0; s < 6; s++) c.setSegmentCache(s, 0, 0, 0xFFFF, 0xF3);
@@ -250,12 +250,12 @@ final class Gates {
         c.setSegmentCache(GS, gs & 0xFFFF, (gs & 0xFFFF) << 4, 0xFFFF, 0xF3);
         c.reg[ESP] = esp;
         c.eip = off & 0xFFFF;
-        c.refreshMode();
+        c.updateMode();
     }
 
     /** Far CALL through a call gate, with the stack switch and parameter copy for inner levels. */
     static void callGate(Cpu c, int sel, long gate, int next) {
-        int attr = Cpu.descAttr(gate);
+        int attr = Segments.descAttr(gate);
         int type = attr & 0x1F;
         int gdpl = (attr >>> 5) & 3;
         if (gdpl < c.cpl || gdpl < (sel & 3)) throw c.gp(sel & 0xFFFC);
@@ -265,22 +265,22 @@ final class Gates {
         int target = (int) ((gate & 0xFFFF) | (gate32 ? ((gate >>> 32) & 0xFFFF0000L) : 0));
         int params = (int) ((gate >>> 32) & 0x1F);
         if ((csSel & 0xFFFC) == 0) throw c.gp(0);
-        long cd = c.readDescriptor(csSel, 13);
-        int ca = Cpu.descAttr(cd);
+        long cd = Segments.readDescriptor(c, csSel, 13);
+        int ca = Segments.descAttr(cd);
         int cdpl = (ca >>> 5) & 3;
         if ((ca & 0x18) != 0x18 || cdpl > c.cpl) throw c.gp(csSel & 0xFFFC);
         if ((ca & 0x80) == 0) throw c.fault(11, csSel & 0xFFFC);
-        if (Integer.compareUnsigned(target, Cpu.descLimit(cd)) > 0) throw c.gp(0);
+        if (Integer.compareUnsigned(target, Segments.descLimit(cd)) > 0) throw c.gp(0);
         int n = gate32 ? 4 : 2;
         if ((ca & 0x4) == 0 && cdpl < c.cpl) {
             long st = tssStack(c, cdpl);
             int newSs = (int) (st >>> 32) & 0xFFFF;
             int newEsp = (int) st;
             long sd = innerStack(c, newSs, cdpl, 0);
-            boolean ss32 = (Cpu.descAttr(sd) & 0x4000) != 0;
-            int ssBase = Cpu.descBase(sd);
+            boolean ss32 = (Segments.descAttr(sd) & 0x4000) != 0;
+            int ssBase = Segments.descBase(sd);
             int[] copy = c.scratchB;
-            for (int i = 0; i < params; i++) copy[i] = c.peek(gate32 ? 2 : 1, i * n);
+            for (int i = 0; i < params; i++) copy[i] = StackOps.peek(c, gate32 ? 2 : 1, i * n);
             int oldSs = c.segSel[SS];
             int oldEsp = c.reg[ESP];
             int a = ss32 ? newEsp : newEsp & 0xFFFF;
@@ -291,7 +291,7 @@ final class Gates {
             for (int i = 0; i < params; i++) vals[2 + i] = copy[params - 1 - i];
             vals[2 + params] = c.segSel[CS];
             vals[3 + params] = next;
-            int limit = Cpu.descLimit(sd);
+            int limit = Segments.descLimit(sd);
             int bottom = a - nvals * n;
             if (!ss32) bottom &= 0xFFFF;
             if (Integer.compareUnsigned(bottom, limit) > 0) throw c.fault(12, newSs & 0xFFFC);
@@ -299,13 +299,13 @@ final class Gates {
                 int v = vals[vi];
                 a -= n;
                 int off = ss32 ? a : a & 0xFFFF;
-                if (n == 4) c.sysWr32(ssBase + off, v);
-                else c.sysWr16(ssBase + off, v);
+                if (n == 4) c.mmu.sysWr32(ssBase + off, v);
+                else c.mmu.sysWr16(ssBase + off, v);
             }
-            c.setAccessed(newSs, sd);
-            c.setSegmentCache(SS, newSs, ssBase, limit, Cpu.descAttr(sd) | 1);
+            Segments.setAccessed(c, newSs, sd);
+            c.setSegmentCache(SS, newSs, ssBase, limit, Segments.descAttr(sd) | 1);
             c.reg[ESP] = ss32 ? a : (newEsp & 0xFFFF0000) | (a & 0xFFFF);
-            c.loadCs(csSel, cd, cdpl);
+            Segments.loadCs(c, csSel, cd, cdpl);
             c.eip = target;
             return;
         }
@@ -313,14 +313,14 @@ final class Gates {
         int a1 = c.stack32 ? sp - n : (sp - n) & 0xFFFF;
         int a2 = c.stack32 ? sp - 2 * n : (sp - 2 * n) & 0xFFFF;
         if (n == 4) {
-            c.wr32(SS, a1, c.segSel[CS]);
-            c.wr32(SS, a2, next);
+            c.mmu.wr32(SS, a1, c.segSel[CS]);
+            c.mmu.wr32(SS, a2, next);
         } else {
-            c.wr16(SS, a1, c.segSel[CS]);
-            c.wr16(SS, a2, next);
+            c.mmu.wr16(SS, a1, c.segSel[CS]);
+            c.mmu.wr16(SS, a2, next);
         }
-        c.setSp(a2);
-        c.loadCs(csSel, cd, c.cpl);
+        StackOps.setSp(c, a2);
+        Segments.loadCs(c, csSel, cd, c.cpl);
         c.eip = target;
     }
 }

@@ -34,7 +34,7 @@ final class Tasks {
 
     /** Far JMP or CALL whose selector names a TSS descriptor (type 1/9) or a task gate (type 5). */
     static void switchByJumpOrCall(Cpu c, int sel, long desc, boolean call, int next) {
-        int attr = Cpu.descAttr(desc);
+        int attr = Segments.descAttr(desc);
         int dpl = (attr >>> 5) & 3;
         if (dpl < c.cpl || dpl < (sel & 3)) throw c.gp(sel & 0xFFFC);
         int tssSel = sel;
@@ -59,10 +59,10 @@ final class Tasks {
 
     /** IRET with NT set: switches back to the task named by the back link of the current TSS. */
     static void iretTask(Cpu c) {
-        int link = c.sysRd16(c.trBase);
+        int link = c.mmu.sysRd16(c.trBase);
         if ((link & 4) != 0) throw c.fault(10, link & 0xFFFC);
-        long d = c.readDescriptor(link, 10);
-        int attr = Cpu.descAttr(d);
+        long d = Segments.readDescriptor(c, link, 10);
+        int attr = Segments.descAttr(d);
         // must be a busy TSS (16- or 32-bit)
         if ((attr & 0x17) != 0x03) throw c.fault(10, link & 0xFFFC);
         if ((attr & 0x80) == 0) throw c.fault(11, link & 0xFFFC);
@@ -76,8 +76,8 @@ final class Tasks {
         if ((tssSel & 4) != 0) throw c.gp((tssSel & 0xFFFC) | ext);
         int index = tssSel & 0xFFF8;
         if (index == 0 || Integer.compareUnsigned(index + 7, c.gdtrLimit) > 0) throw c.gp((tssSel & 0xFFFC) | ext);
-        long d = c.readDescriptor(tssSel, 13);
-        int attr = Cpu.descAttr(d);
+        long d = Segments.readDescriptor(c, tssSel, 13);
+        int attr = Segments.descAttr(d);
         int type = attr & 0x1F;
         if (type != 0x01 && type != 0x09) throw c.gp((tssSel & 0xFFFC) | ext);
         if ((attr & 0x80) == 0) throw c.fault(11, (tssSel & 0xFFFC) | ext);
@@ -85,10 +85,10 @@ final class Tasks {
     }
 
     private static void doSwitch(Cpu c, int tssSel, long desc, int src, int next, boolean hasCode, int code) {
-        int attr = Cpu.descAttr(desc);
+        int attr = Segments.descAttr(desc);
         boolean new32 = (attr & 0x8) != 0;
-        int base = Cpu.descBase(desc);
-        int limit = Cpu.descLimit(desc);
+        int base = Segments.descBase(desc);
+        int limit = Segments.descLimit(desc);
         if (Integer.compareUnsigned(limit, new32 ? 0x67 : 0x2B) < 0) throw c.fault(10, tssSel & 0xFFFC);
 
         // ---- read the incoming state (faults here are in the outgoing task's context); task
@@ -97,20 +97,20 @@ final class Tasks {
         final int[] newSegs = new int[6];
         int newCr3 = 0, newEip, newFlags, newLdt;
         if (new32) {
-            newCr3 = c.sysRd32(base + 0x1C);
-            newEip = c.sysRd32(base + 0x20);
-            newFlags = c.sysRd32(base + 0x24);
-            for (int i = 0; i < 8; i++) newRegs[i] = c.sysRd32(base + 0x28 + 4 * i);
-            for (int i = 0; i < 6; i++) newSegs[i] = c.sysRd16(base + 0x48 + 4 * i);
-            newLdt = c.sysRd16(base + 0x60);
+            newCr3 = c.mmu.sysRd32(base + 0x1C);
+            newEip = c.mmu.sysRd32(base + 0x20);
+            newFlags = c.mmu.sysRd32(base + 0x24);
+            for (int i = 0; i < 8; i++) newRegs[i] = c.mmu.sysRd32(base + 0x28 + 4 * i);
+            for (int i = 0; i < 6; i++) newSegs[i] = c.mmu.sysRd16(base + 0x48 + 4 * i);
+            newLdt = c.mmu.sysRd16(base + 0x60);
         } else {
-            newEip = c.sysRd16(base + 0x0E);
-            newFlags = c.sysRd16(base + 0x10);
-            for (int i = 0; i < 8; i++) newRegs[i] = c.sysRd16(base + 0x12 + 2 * i);
-            for (int i = 0; i < 4; i++) newSegs[i] = c.sysRd16(base + 0x22 + 2 * i);
+            newEip = c.mmu.sysRd16(base + 0x0E);
+            newFlags = c.mmu.sysRd16(base + 0x10);
+            for (int i = 0; i < 8; i++) newRegs[i] = c.mmu.sysRd16(base + 0x12 + 2 * i);
+            for (int i = 0; i < 4; i++) newSegs[i] = c.mmu.sysRd16(base + 0x22 + 2 * i);
             newSegs[FS] = 0;
             newSegs[GS] = 0;
-            newLdt = c.sysRd16(base + 0x2A);
+            newLdt = c.mmu.sysRd16(base + 0x2A);
         }
 
         // ---- outgoing task: busy bit, saved state
@@ -120,20 +120,20 @@ final class Tasks {
         if (src == SRC_IRET) oldFlags &= ~Flags.NT;
         if (src == SRC_JMP || src == SRC_IRET) setBusy(c, c.trSel, false);
         if (old32) {
-            c.sysWr32(oldBase + 0x20, next);
-            c.sysWr32(oldBase + 0x24, oldFlags);
-            for (int i = 0; i < 8; i++) c.sysWr32(oldBase + 0x28 + 4 * i, c.reg[i]);
-            for (int i = 0; i < 6; i++) c.sysWr16(oldBase + 0x48 + 4 * i, c.segSel[i]);
+            c.mmu.sysWr32(oldBase + 0x20, next);
+            c.mmu.sysWr32(oldBase + 0x24, oldFlags);
+            for (int i = 0; i < 8; i++) c.mmu.sysWr32(oldBase + 0x28 + 4 * i, c.reg[i]);
+            for (int i = 0; i < 6; i++) c.mmu.sysWr16(oldBase + 0x48 + 4 * i, c.segSel[i]);
         } else {
-            c.sysWr16(oldBase + 0x0E, next);
-            c.sysWr16(oldBase + 0x10, oldFlags);
-            for (int i = 0; i < 8; i++) c.sysWr16(oldBase + 0x12 + 2 * i, c.reg[i]);
-            for (int i = 0; i < 4; i++) c.sysWr16(oldBase + 0x22 + 2 * i, c.segSel[i]);
+            c.mmu.sysWr16(oldBase + 0x0E, next);
+            c.mmu.sysWr16(oldBase + 0x10, oldFlags);
+            for (int i = 0; i < 8; i++) c.mmu.sysWr16(oldBase + 0x12 + 2 * i, c.reg[i]);
+            for (int i = 0; i < 4; i++) c.mmu.sysWr16(oldBase + 0x22 + 2 * i, c.segSel[i]);
         }
 
         // ---- incoming task: back link, NT, busy bit
         if (src == SRC_CALL || src == SRC_INT) {
-            c.sysWr16(base, c.trSel);
+            c.mmu.sysWr16(base, c.trSel);
             newFlags |= Flags.NT;
         }
         if (src != SRC_IRET) setBusy(c, tssSel, true);
@@ -144,7 +144,7 @@ final class Tasks {
         c.trBase = base;
         c.trLimit = limit;
         c.trAttr = attr | 0x02;
-        if (new32 && (c.cr0 & Cpu.CR0_PG) != 0) c.writeCr3(newCr3);
+        if (new32 && (c.cr0 & Cpu.CR0_PG) != 0) SystemOps.writeCr3(c, newCr3);
         c.eip = new32 ? newEip : newEip & 0xFFFF;
         if (new32) {
             System.arraycopy(newRegs, 0, c.reg, 0, 8);
@@ -177,7 +177,7 @@ final class Tasks {
         c.ldtrLimit = 0;
         c.ldtrAttr = 0;
         c.cpl = vm ? 3 : newSegs[CS] & 3;
-        c.refreshMode();
+        c.updateMode();
         try {
             loadLdt(c, newLdt & 0xFFFF);
             if (!vm) {
@@ -189,27 +189,27 @@ final class Tasks {
                 loadTaskSeg(c, FS, newSegs[FS] & 0xFFFF, cpl);
                 loadTaskSeg(c, GS, newSegs[GS] & 0xFFFF, cpl);
             }
-            c.refreshMode();
+            c.updateMode();
             if (Integer.compareUnsigned(c.eip, c.segLimit[CS]) > 0) throw c.gp(0);
             if (hasCode) {
                 int n = new32 ? 4 : 2;
                 int sp = c.stack32 ? c.reg[ESP] - n : (c.reg[ESP] - n) & 0xFFFF;
-                if (n == 4) c.wr32(SS, sp, code);
-                else c.wr16(SS, sp, code);
-                c.setSp(sp);
+                if (n == 4) c.mmu.wr32(SS, sp, code);
+                else c.mmu.wr16(SS, sp, code);
+                StackOps.setSp(c, sp);
             }
         } catch (CpuFault f) {
             int v = f.vector, e = f.errorCode;
             boolean h = f.hasErrorCode;
-            c.refreshMode();
-            c.deliver(v, h, e, true, false);
+            c.updateMode();
+            Interrupts.deliver(c, v, h, e, true, false);
         }
     }
 
     private static void setBusy(Cpu c, int sel, boolean busy) {
         int a = c.gdtrBase + (sel & 0xFFF8) + 5;
-        int b = c.sysRd8(a);
-        c.sysWr8(a, busy ? b | 0x02 : b & ~0x02);
+        int b = c.mmu.sysRd8(a);
+        c.mmu.sysWr8(a, busy ? b | 0x02 : b & ~0x02);
     }
 
     /** LDTR from the incoming TSS: null, or an LDT descriptor in the GDT (#TS otherwise). */
@@ -218,11 +218,11 @@ final class Tasks {
         if ((sel & 0xFFFC) == 0) return;
         int index = sel & 0xFFF8;
         if (Integer.compareUnsigned(index + 7, c.gdtrLimit) > 0) throw c.fault(10, sel & 0xFFFC);
-        long d = c.readDescriptor(sel, 10);
-        int a = Cpu.descAttr(d);
+        long d = Segments.readDescriptor(c, sel, 10);
+        int a = Segments.descAttr(d);
         if ((a & 0x1F) != 0x02 || (a & 0x80) == 0) throw c.fault(10, sel & 0xFFFC);
-        c.ldtrBase = Cpu.descBase(d);
-        c.ldtrLimit = Cpu.descLimit(d);
+        c.ldtrBase = Segments.descBase(d);
+        c.ldtrLimit = Segments.descLimit(d);
         c.ldtrAttr = a;
     }
 
@@ -235,8 +235,8 @@ final class Tasks {
             c.segUsable[s] = false;
             return;
         }
-        long d = c.readDescriptor(sel, 10);
-        int a = Cpu.descAttr(d);
+        long d = Segments.readDescriptor(c, sel, 10);
+        int a = Segments.descAttr(d);
         int dpl = (a >>> 5) & 3;
         int rpl = sel & 3;
         if ((a & 0x10) == 0) throw c.fault(10, err);
@@ -253,7 +253,7 @@ final class Tasks {
             if (!conforming && (dpl < cpl || dpl < rpl)) throw c.fault(10, err);
         }
         if ((a & 0x80) == 0) throw c.fault(s == SS ? 12 : 11, err);
-        c.setAccessed(sel, d);
-        c.setSegmentCache(s, sel, Cpu.descBase(d), Cpu.descLimit(d), a | 1);
+        Segments.setAccessed(c, sel, d);
+        c.setSegmentCache(s, sel, Segments.descBase(d), Segments.descLimit(d), a | 1);
     }
 }

@@ -41,19 +41,19 @@ public final class X87Unit implements Cpu.FpuUnit, FpuHost {
         return x87.hasPendingUnmaskedException();
     }
 
-    @Override public int readMem8(int seg, int off) { return cpu.rd8(seg, off); }
-    @Override public int readMem16(int seg, int off) { return cpu.rd16(seg, off); }
-    @Override public int readMem32(int seg, int off) { return cpu.rd32(seg, off); }
-    @Override public void writeMem8(int seg, int off, int v) { cpu.wr8(seg, off, v); }
-    @Override public void writeMem16(int seg, int off, int v) { cpu.wr16(seg, off, v); }
-    @Override public void writeMem32(int seg, int off, int v) { cpu.wr32(seg, off, v); }
+    @Override public int readMem8(int seg, int off) { return cpu.mmu.rd8(seg, off); }
+    @Override public int readMem16(int seg, int off) { return cpu.mmu.rd16(seg, off); }
+    @Override public int readMem32(int seg, int off) { return cpu.mmu.rd32(seg, off); }
+    @Override public void writeMem8(int seg, int off, int v) { cpu.mmu.wr8(seg, off, v); }
+    @Override public void writeMem16(int seg, int off, int v) { cpu.mmu.wr16(seg, off, v); }
+    @Override public void writeMem32(int seg, int off, int v) { cpu.mmu.wr32(seg, off, v); }
     @Override public void setAX(int v) { cpu.setReg(Cpu.EAX, 1, v); }
     @Override public int getEflags() { return cpu.getEflags(); }
 
     @Override
     public void setEflags(int v) {
         // only the arithmetic flags change (FCOMI/FUCOMI); keep system flags as they are
-        cpu.materialize();
+        LazyFlags.materialize(cpu);
         cpu.eflags = (cpu.eflags & ~Flags.ARITH) | (v & Flags.ARITH);
     }
 }

@@ -36,10 +36,10 @@ class LazyFlagsTest {
                 default -> 6; // XOR
             };
             for (int cc = 0; cc < 16; cc++) {
-                c.alu(op, a, b, sz);
-                boolean fast = c.cond(cc);
-                c.materialize();
-                boolean slow = c.cond(cc);
+                LazyFlags.alu(c, op, a, b, sz);
+                boolean fast = LazyFlags.cond(c, cc);
+                LazyFlags.materialize(c);
+                boolean slow = LazyFlags.cond(c, cc);
                 assertEquals(slow, fast, String.format("op %d size %d a=%08x b=%08x cc=%d", op, sz, a, b, cc));
                 seen[op][sz][cc][fast ? 1 : 0] = true;
             }

@@ -1,14 +1,18 @@
 package dev.tandem.core.cpu;
 
-/** Handler numbers: the executor's dispatch targets, named after the instruction form they run. */
-final class H {
+/**
+ * Handler ids: the number {@link OpTable} stores for each instruction form and the interpreter
+ * dispatches on, named after the form in the Intel manual's operand notation ({@code ALU_EvGv}: an
+ * ALU operation with a ModRM r/m destination and a register source of operand size).
+ */
+final class HandlerId {
     /**
      * Handlers specialized for 32-bit operand size (picked by the decoder from the table's handler
      * and the operand size; they behave exactly like the generic handler with size 32).
      */
     static final int[] SPECIAL32 = new int[512];
 
-    private H() { }
+    private HandlerId() { }
 
     static final int UD = 0;
     static final int ALU_EbGb = 1;
@@ -170,7 +174,7 @@ final class H {
     static final int XADD_Ev = 157;
     static final int CMPXCHG8B = 158;
     static final int BSWAP = 159;
-    /** Handlers from here on are the 32-bit specializations (Cpu.executeSpecial32). */
+    /** Handlers from here on are the 32-bit specializations (Interpreter.executeSpecial32). */
     static final int FIRST_SPECIAL = 160;
     static final int MOV_EvGv32 = 160;
     static final int MOV_GvEv32 = 161;

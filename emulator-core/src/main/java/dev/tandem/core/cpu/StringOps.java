@@ -8,14 +8,14 @@ import static dev.tandem.core.cpu.Cpu.ES;
 import static dev.tandem.core.cpu.Cpu.ESI;
 
 /**
- * String instructions (MOVS CMPS STOS LODS SCAS INS OUTS) with REP/REPE/REPNE.
+ * Handlers of the string family: MOVS CMPS STOS LODS SCAS INS OUTS, with REP/REPE/REPNE.
  *
  * <p>Each completed iteration of a REP instruction retires as one instruction ({@code icount + 1});
  * a REP instruction whose count is zero retires once. Between iterations the instruction may stop
  * (run limit reached, interrupt pending, single-step) and resumes at the same iteration.
  */
-final class Strings {
-    private Strings() { }
+final class StringOps {
+    private StringOps() { }
 
     /**
      * Runs the string instruction decoded in {@code c}; {@code sz} is 0/1/2 for 8/16/32 bits.
@@ -32,7 +32,7 @@ final class Strings {
             c.icount++;
             return true;
         }
-        boolean condRep = h == H.CMPS || h == H.SCAS;
+        boolean condRep = h == HandlerId.CMPS || h == HandlerId.SCAS;
         for (;;) {
             int count = a32 ? c.reg[ECX] : c.reg[ECX] & 0xFFFF;
             if (count == 0) {
@@ -46,7 +46,7 @@ final class Strings {
             c.icount++;
             if (count == 0) return true;
             if (condRep) {
-                boolean zf = c.getZF();
+                boolean zf = LazyFlags.getZF(c);
                 if (c.cur.dRep == 1 ? !zf : zf) return true;
             }
             if (c.icount >= c.runLimit || (c.eflags & Flags.TF) != 0 || c.interruptPending()) {
@@ -70,51 +70,51 @@ final class Strings {
 
     private static void once(Cpu c, int h, int sz, int delta, boolean a32, int srcSeg) {
         switch (h) {
-            case H.MOVS: {
-                int v = c.rd(srcSeg, si(c, a32), sz);
-                c.wr(ES, di(c, a32), sz, v);
+            case HandlerId.MOVS: {
+                int v = c.mmu.rd(srcSeg, si(c, a32), sz);
+                c.mmu.wr(ES, di(c, a32), sz, v);
                 advance(c, ESI, delta, a32);
                 advance(c, EDI, delta, a32);
                 break;
             }
-            case H.STOS:
-                c.wr(ES, di(c, a32), sz, c.reg[EAX]);
+            case HandlerId.STOS:
+                c.mmu.wr(ES, di(c, a32), sz, c.reg[EAX]);
                 advance(c, EDI, delta, a32);
                 break;
-            case H.LODS:
-                c.setReg(EAX, sz, c.rd(srcSeg, si(c, a32), sz));
+            case HandlerId.LODS:
+                c.setReg(EAX, sz, c.mmu.rd(srcSeg, si(c, a32), sz));
                 advance(c, ESI, delta, a32);
                 break;
-            case H.CMPS: {
-                int a = c.rd(srcSeg, si(c, a32), sz);
-                int b = c.rd(ES, di(c, a32), sz);
-                c.alu(7, a, b, sz);
+            case HandlerId.CMPS: {
+                int a = c.mmu.rd(srcSeg, si(c, a32), sz);
+                int b = c.mmu.rd(ES, di(c, a32), sz);
+                LazyFlags.alu(c, 7, a, b, sz);
                 advance(c, ESI, delta, a32);
                 advance(c, EDI, delta, a32);
                 break;
             }
-            case H.SCAS: {
-                int b = c.rd(ES, di(c, a32), sz);
-                c.alu(7, c.reg[EAX], b, sz);
+            case HandlerId.SCAS: {
+                int b = c.mmu.rd(ES, di(c, a32), sz);
+                LazyFlags.alu(c, 7, c.reg[EAX], b, sz);
                 advance(c, EDI, delta, a32);
                 break;
             }
-            case H.INS: {
+            case HandlerId.INS: {
                 int port = c.reg[EDX] & 0xFFFF;
                 int bytes = sz == 2 ? 4 : sz == 1 ? 2 : 1;
-                c.checkIoPermission(port, bytes);
+                SystemOps.checkIoPermission(c, port, bytes);
                 // probe the destination before the port read so a fault loses no input
-                c.checkSeg(ES, di(c, a32), bytes, true);
+                c.mmu.checkSeg(ES, di(c, a32), bytes, true);
                 int v = c.io.in(port, bytes);
-                c.wr(ES, di(c, a32), sz, v);
+                c.mmu.wr(ES, di(c, a32), sz, v);
                 advance(c, EDI, delta, a32);
                 break;
             }
-            case H.OUTS: {
+            case HandlerId.OUTS: {
                 int port = c.reg[EDX] & 0xFFFF;
                 int bytes = sz == 2 ? 4 : sz == 1 ? 2 : 1;
-                c.checkIoPermission(port, bytes);
-                int v = c.rd(srcSeg, si(c, a32), sz);
+                SystemOps.checkIoPermission(c, port, bytes);
+                int v = c.mmu.rd(srcSeg, si(c, a32), sz);
                 c.io.out(port, bytes, v);
                 advance(c, ESI, delta, a32);
                 break;
